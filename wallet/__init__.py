@@ -1,0 +1,1 @@
+"""Road-transport e-licence wallet: the domain core (no HTTP)."""
