@@ -1,0 +1,34 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from httpkit.operations import Operation
+from httpkit.responses import JSONResponse
+from wallet.runtime import Runtime
+
+__all__ = ["health_operations"]
+
+
+async def healthz(request: Request) -> Response:
+    """Alive: the process answers. Touches no dependency."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """Ready: the database and the cache answer; 503 naming what does not."""
+    runtime: Runtime = request.state.runtime
+    checks = await runtime.readiness()
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse({"status": "ok" if ready else "unavailable", "checks": checks},
+                        status_code=200 if ready else 503)
+
+
+def health_operations(prefix: str = "") -> list[Operation]:
+    return [
+        Operation("GET", f"{prefix}/healthz", healthz, "Liveness probe", tags=("operations",)),
+        Operation("GET", f"{prefix}/readyz", readyz, "Readiness probe (database and cache)",
+                  tags=("operations",), errors=(503,)),
+    ]

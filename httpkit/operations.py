@@ -1,0 +1,233 @@
+"""Operations: a route together with what the OpenAPI document says of it.
+
+Each endpoint is declared once as an :class:`Operation` (method, path,
+handler, request and response models, errors); ``route`` turns it into a
+Starlette route and ``build_openapi`` into the document served at
+``/openapi.json``, so the document cannot drift from the routes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import orjson
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from httpkit.responses import JSONResponse
+from wallet.errors import ValidationFailed, WalletError
+
+__all__ = ["Operation", "Param", "build_openapi", "openapi_route", "parse_body", "parse_query", "route"]
+
+Handler = Callable[[Request], Awaitable[Response]]
+M = TypeVar("M", bound=BaseModel)
+
+DEFAULT_MAX_BODY = 64 * 1024
+
+
+class PayloadTooLarge(WalletError):
+    type_code = "payload_too_large"
+    status = 413
+    title = "Request body too large"
+
+
+class UnsupportedMediaType(WalletError):
+    type_code = "unsupported_media_type"
+    status = 415
+    title = "Unsupported media type"
+
+
+class MalformedJSON(WalletError):
+    type_code = "malformed_json"
+    status = 400
+    title = "The body is not valid JSON"
+
+
+@dataclass(frozen=True)
+class Param:
+    """A path or query parameter, for the document."""
+
+    name: str
+    where: str = "query"
+    description: str = ""
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    request_model: type[BaseModel] | None = None
+    response_model: type[BaseModel] | None = None
+    status: int = 200
+    errors: tuple[int, ...] = ()
+    params: tuple[Param, ...] = ()
+    security: str | None = None
+    response_media_type: str = "application/json"
+
+
+def route(op: Operation) -> Route:
+    """The Starlette route of ``op``."""
+    return Route(op.path, op.handler, methods=[op.method], name=op.handler.__name__)
+
+
+def _validation_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, Any]]:
+    # Never echo the input: a rejected value may be personal data.
+    return [
+        {
+            "field": prefix + ".".join(str(p) for p in err["loc"]) if err["loc"] else prefix or "body",
+            "rule": err["type"],
+            "message": err["msg"],
+        }
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+
+
+async def parse_body(request: Request, model: type[M], max_bytes: int = DEFAULT_MAX_BODY) -> M:
+    """Read a JSON body into ``model``; 413, 415, 400 or 422 problems otherwise."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/json" and not ctype.endswith("+json"):
+        raise UnsupportedMediaType("send the body as application/json")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise PayloadTooLarge(f"at most {max_bytes} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise PayloadTooLarge(f"at most {max_bytes} bytes")
+        chunks.append(chunk)
+    try:
+        data = orjson.loads(b"".join(chunks))
+    except orjson.JSONDecodeError:
+        raise MalformedJSON() from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(errors=_validation_errors(exc)) from None
+
+
+def parse_query(request: Request, model: type[M]) -> M:
+    """Query parameters into ``model``; 422 with the offending parameter otherwise."""
+    try:
+        return model.model_validate(dict(request.query_params))
+    except ValidationError as exc:
+        raise ValidationFailed(errors=_validation_errors(exc, "query.")) from None
+
+
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details; `code` is stable, match on it.",
+    "required": ["type", "title", "status", "code"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string", "examples": ["validation_failed"]},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "rule": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+_SECURITY_SCHEMES: dict[str, Any] = {
+    "holder": {"type": "http", "scheme": "bearer",
+               "description": "Session token from POST /api/v1/session"},
+    "officer": {"type": "http", "scheme": "bearer",
+                "description": "Officer token from POST /verifier/v1/session"},
+    "authority": {"type": "apiKey", "in": "header", "name": "X-Client-Id",
+                  "description": "Signed server-to-server request (see the README)"},
+}
+
+
+def _schema_ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, sub in schema.pop("$defs", {}).items():
+        components[name] = sub
+    components[model.__name__] = schema
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def build_openapi(title: str, version: str, operations: Sequence[Operation],
+                  description: str = "") -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``operations``."""
+    components: dict[str, Any] = {"Problem": _PROBLEM_SCHEMA}
+    paths: dict[str, Any] = {}
+    for op in operations:
+        item: dict[str, Any] = {
+            "summary": op.summary,
+            "operationId": op.handler.__name__,
+            "tags": list(op.tags),
+            "responses": {},
+        }
+        if op.description:
+            item["description"] = op.description
+        params = [
+            {"name": p.name, "in": p.where, "required": p.required or p.where == "path",
+             "description": p.description, "schema": p.schema}
+            for p in op.params
+        ]
+        if params:
+            item["parameters"] = params
+        if op.request_model is not None:
+            item["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": _schema_ref(op.request_model, components)}},
+            }
+        ok: dict[str, Any] = {"description": "Success"}
+        if op.response_model is not None:
+            ok["content"] = {op.response_media_type: {"schema": _schema_ref(op.response_model, components)}}
+        item["responses"][str(op.status)] = ok
+        errors = set(op.errors)
+        if op.request_model is not None:
+            errors |= {400, 413, 415, 422}
+        if op.security:
+            item["security"] = [{op.security: []}]
+            errors |= {401}
+        for status in sorted(errors):
+            item["responses"][str(status)] = {
+                "description": "Problem",
+                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            }
+        paths.setdefault(op.path, {})[op.method.lower()] = item
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version, "description": description},
+        "paths": paths,
+        "components": {"schemas": components, "securitySchemes": _SECURITY_SCHEMES},
+    }
+
+
+def openapi_route(path: str, document: Callable[[], dict[str, Any]]) -> Route:
+    """A route serving ``document()`` (built once, on first request)."""
+    cache: dict[str, bytes] = {}
+
+    async def openapi(request: Request) -> Response:
+        if "doc" not in cache:
+            cache["doc"] = orjson.dumps(document())
+        return Response(cache["doc"], media_type="application/json")
+
+    return Route(path, openapi, methods=["GET"], include_in_schema=False)
+
+
+def json(content: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(content, status_code=status)

@@ -1,0 +1,1 @@
+"""The backend deployable: mini-program API, authority feed and sharing endpoints."""

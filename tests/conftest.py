@@ -1,0 +1,147 @@
+"""Test wiring for both legs.
+
+Leg ``embedded``: no ``DATABASE_URL``/``REDIS_URL`` → a SQLite file in a temp
+directory and the in-process cache. Leg ``services``: ``DATABASE_URL`` names
+a PostgreSQL server (a fresh database is created for the run and dropped
+after) and ``REDIS_URL`` a Redis database (flushed before each test). The
+schema is built by the real migrations. The combined app's real lifespan runs
+once per session; every test starts from empty tables and an empty cache.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.types import Receive, Scope, Send
+from tortoise import Tortoise, connections
+
+from httpkit.combined import create_app
+from wallet.db import migrate_database
+from wallet.runtime import Runtime
+from wallet.settings import Settings, load_settings
+
+TEST_MASTER_KEY = "6d" * 32  # fixed, test-only; never a production key
+
+
+def _leg() -> str:
+    return "services" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "embedded"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return (f"leg: {_leg()}  DATABASE_URL={os.environ.get('DATABASE_URL', '(sqlite)')}  "
+            f"REDIS_URL={os.environ.get('REDIS_URL', '(in-process)')}")
+
+
+async def _create_pg_database(url: str) -> tuple[str, str]:
+    """Create a fresh database next to the one ``url`` names; return (new url, admin dsn)."""
+    base, _, _ = url.rpartition("/")
+    admin = base.replace("postgres://", "postgresql://", 1) + "/postgres"
+    name = f"wallet_test_{os.getpid()}_{secrets.token_hex(3)}"
+    conn = await asyncpg.connect(admin, timeout=5)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return f"{base}/{name}", admin
+
+
+async def _drop_pg_database(admin: str, name: str) -> None:
+    conn = await asyncpg.connect(admin, timeout=5)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def tmp_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("var")
+
+
+@pytest.fixture(scope="session")
+async def settings(tmp_data_dir: Path) -> AsyncIterator[Settings]:
+    env_db = os.environ.get("DATABASE_URL", "")
+    admin = None
+    if env_db.startswith("postgres"):
+        db_url, admin = await _create_pg_database(env_db)
+    else:
+        db_url = f"sqlite://{tmp_data_dir / 'wallet.sqlite3'}"
+    resolved = load_settings(
+        database_url=db_url,
+        redis_url=os.environ.get("REDIS_URL") or None,
+        data_dir=tmp_data_dir,
+        master_key=TEST_MASTER_KEY,
+        master_key_file=None,
+    )
+    await migrate_database(resolved)
+    yield resolved
+    if admin is not None:
+        await _drop_pg_database(admin, db_url.rpartition("/")[2])
+
+
+class LifespanApp:
+    """Runs an app's real lifespan and hands its state to every request (as a server does)."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+        self.state: dict[str, Any] = {}
+
+    async def __aenter__(self) -> LifespanApp:
+        self._cm = self.app.router.lifespan_context(self.app)
+        self.state = dict(await self._cm.__aenter__() or {})
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._cm.__aexit__(None, None, None)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["state"] = dict(self.state)
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture(scope="session")
+async def served(settings: Settings) -> AsyncIterator[LifespanApp]:
+    async with LifespanApp(create_app(settings)) as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def runtime(served: LifespanApp) -> Runtime:
+    rt: Runtime = served.state["runtime"]
+    return rt
+
+
+async def _empty_tables() -> None:
+    conn = connections.get("default")
+    tables = [m._meta.db_table for m in Tortoise.apps.get_models_iterable()]
+    if conn.capabilities.dialect == "postgres":
+        await conn.execute_script(
+            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+        )
+    else:
+        for table in tables:
+            await conn.execute_script(f'DELETE FROM "{table}"')
+
+
+@pytest.fixture
+async def rt(runtime: Runtime) -> Runtime:
+    """The session runtime, with empty tables and an empty cache for this test."""
+    await _empty_tables()
+    await runtime.cache.flushdb()
+    return runtime
+
+
+@pytest.fixture
+async def client(served: LifespanApp, rt: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    """HTTP through the combined app (real lifespan, real database and cache)."""
+    transport = httpx.ASGITransport(app=served)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http

@@ -1,0 +1,1 @@
+"""The verifier deployable: officer sign-in, QR verification, trust and status lists."""

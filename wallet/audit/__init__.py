@@ -1,0 +1,1 @@
+"""Append-only audit log, chained by SM3."""

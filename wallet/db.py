@@ -1,0 +1,77 @@
+"""Database wiring: the Tortoise configuration, opening, closing and migrating.
+
+One Tortoise app, ``wallet``, spans the model modules of every domain; its
+schema changes live in ``wallet/migrations`` and are applied by
+``wallet migrate`` (and by ``wallet serve`` on start). Production paths never
+call ``generate_schemas``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.migrations.api import migrate as _tortoise_migrate
+
+from wallet.errors import Unavailable
+from wallet.settings import Settings
+
+__all__ = [
+    "MODEL_MODULES",
+    "close_database",
+    "migrate_database",
+    "open_database",
+    "ping_database",
+    "tortoise_config",
+]
+
+MODEL_MODULES: list[str] = [
+    "wallet.audit.models",
+]
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    """The Tortoise config dict for ``database_url`` (shared by app, CLI and migrations)."""
+    if database_url.startswith("sqlite://"):
+        path = database_url.removeprefix("sqlite://")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            "wallet": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "wallet.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def open_database(settings: Settings) -> None:
+    """Initialise Tortoise for this process (connections open lazily)."""
+    await Tortoise.init(
+        config=tortoise_config(settings.database_url), _enable_global_fallback=True
+    )
+
+
+async def close_database() -> None:
+    """Close every connection this process opened."""
+    await Tortoise.close_connections()
+
+
+async def migrate_database(settings: Settings) -> None:
+    """Apply every pending migration, then leave Tortoise closed."""
+    await _tortoise_migrate(config=tortoise_config(settings.database_url))
+    await Tortoise.close_connections()
+
+
+async def ping_database() -> None:
+    """Raise :class:`Unavailable` unless a trivial query succeeds."""
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception as exc:  # any driver error means "not reachable"
+        raise Unavailable(f"database: {type(exc).__name__}") from exc

@@ -1,0 +1,1 @@
+"""Licences: the catalogue of licence kinds and the licences issued under them."""

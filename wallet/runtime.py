@@ -1,0 +1,67 @@
+"""The process runtime: everything a request or a command needs, opened once.
+
+The app lifespans and the command line open a :class:`Runtime` and hand it
+down as an argument; nothing is created at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from redis.asyncio import Redis
+
+from wallet.cache import open_cache, ping_cache
+from wallet.clock import Clock, SystemClock
+from wallet.crypto import SM2Backend, sm2_backend
+from wallet.db import close_database, open_database, ping_database
+from wallet.masterkey import load_master_key
+from wallet.settings import Settings
+from wallet.vault import Vault
+
+__all__ = ["Runtime", "open_runtime"]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    clock: Clock
+    cache: Redis
+    sm2: SM2Backend
+    vault: Vault
+    master_key: bytes = field(repr=False)
+
+    async def readiness(self) -> dict[str, str]:
+        """``{"database": "ok"|reason, "cache": "ok"|reason}``."""
+        report: dict[str, str] = {}
+        probes = (("database", ping_database), ("cache", lambda: ping_cache(self.cache)))
+        for name, probe in probes:
+            try:
+                async with asyncio.timeout(2.0):
+                    await probe()
+                report[name] = "ok"
+            except Exception as exc:  # a probe failing for any reason means not ready
+                report[name] = str(getattr(exc, "detail", type(exc).__name__))
+        return report
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Runtime]:
+    """Open the database, cache and keys for this process; close them on exit."""
+    master_key = load_master_key(settings)
+    await open_database(settings)
+    cache = open_cache(settings)
+    try:
+        yield Runtime(
+            settings=settings,
+            clock=clock or SystemClock(),
+            cache=cache,
+            sm2=sm2_backend(settings.sm2_backend),
+            vault=Vault.from_master_key(master_key, settings.vault_key_id),
+            master_key=master_key,
+        )
+    finally:
+        await cache.aclose()
+        await close_database()

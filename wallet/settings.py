@@ -1,0 +1,105 @@
+"""Typed settings, read once from the environment at start-up.
+
+Every setting is documented in the README's settings table. A bad value stops
+start-up with a message naming the variable, never a traceback deep inside a
+request.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from wallet.errors import ConfigurationError
+
+__all__ = ["Settings", "load_settings"]
+
+
+class Settings(BaseSettings):
+    """All knobs of both deployables (prefix ``WALLET_`` unless stated)."""
+
+    model_config = SettingsConfigDict(env_prefix="WALLET_", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        default="sqlite://var/wallet.sqlite3",
+        validation_alias=AliasChoices("DATABASE_URL", "WALLET_DATABASE_URL"),
+        description="Tortoise URL: sqlite://PATH or postgres://user@host:port/db",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("REDIS_URL", "WALLET_REDIS_URL"),
+        description="redis://host:port/db; unset means an in-process store (one process only)",
+    )
+    data_dir: Path = Field(default=Path("var"), description="Where embedded state lives")
+    master_key: str | None = Field(
+        default=None, repr=False,
+        description="64 hex chars (32 bytes); wraps private keys and derives vault keys",
+    )
+    master_key_file: Path | None = Field(
+        default=None, description="File holding the master key in hex (alternative to MASTER_KEY)"
+    )
+    vault_key_id: str = Field(default="v1", pattern=r"^[a-z0-9]{1,16}$",
+                              description="Key id used for new personal-data encryptions")
+    sm2_backend: Literal["auto", "tongsuo", "gmssl"] = "auto"
+    wechat_app_id: str = "wx0000000000000000"
+    wechat_app_secret: str = Field(default="dev-secret", repr=False)
+    wechat_api_base: str = Field(default="http://127.0.0.1:8089",
+                                 description="WeChat server API base URL")
+    session_ttl: int = Field(default=7200, ge=60, le=30 * 86400, description="Holder session TTL, s")
+    officer_session_ttl: int = Field(default=3600, ge=60, le=86400)
+    qr_lifetime: int = Field(default=60, ge=30, le=300, description="Online QR lifetime, s")
+    offline_credential_lifetime: int = Field(default=7 * 86400, ge=3600, le=7 * 86400)
+    authority_clock_skew: int = Field(default=300, ge=5, le=3600,
+                                      description="Accepted age of a signed authority request, s")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgres://", "postgresql://", "asyncpg://")):
+            raise ValueError("must start with sqlite://, postgres:// or postgresql://")
+        if value.startswith("postgresql://"):
+            value = "postgres://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("master_key")
+    @classmethod
+    def _hex32(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        try:
+            raw = bytes.fromhex(value)
+        except ValueError:
+            raise ValueError("must be hex") from None
+        if len(raw) != 32:
+            raise ValueError("must be 32 bytes (64 hex characters)")
+        return value
+
+    @property
+    def is_embedded_database(self) -> bool:
+        return self.database_url.startswith("sqlite://")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; a bad value raises ConfigurationError naming it."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"]) or "settings"
+            var = loc.upper() if loc.upper() in {"DATABASE_URL", "REDIS_URL"} else f"WALLET_{loc.upper()}"
+            lines.append(f"{var}: {err['msg']}")
+        raise ConfigurationError("invalid settings: " + "; ".join(lines)) from None
