@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import re
+
 import orjson
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
@@ -21,12 +23,24 @@ from starlette.routing import Route
 from httpkit.responses import JSONResponse
 from wallet.errors import ValidationFailed, WalletError
 
-__all__ = ["Operation", "Param", "build_openapi", "openapi_route", "parse_body", "parse_query", "route"]
+__all__ = [
+    "Operation",
+    "Param",
+    "build_openapi",
+    "openapi_route",
+    "parse_body",
+    "parse_json",
+    "parse_query",
+    "json_response",
+    "read_body",
+    "route",
+]
 
 Handler = Callable[[Request], Awaitable[Response]]
 M = TypeVar("M", bound=BaseModel)
 
 DEFAULT_MAX_BODY = 64 * 1024
+_CONVERTOR = re.compile(r"{(\w+):\w+}")
 
 
 class PayloadTooLarge(WalletError):
@@ -92,11 +106,11 @@ def _validation_errors(exc: ValidationError, prefix: str = "") -> list[dict[str,
     ]
 
 
-async def parse_body(request: Request, model: type[M], max_bytes: int = DEFAULT_MAX_BODY) -> M:
-    """Read a JSON body into ``model``; 413, 415, 400 or 422 problems otherwise."""
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype != "application/json" and not ctype.endswith("+json"):
-        raise UnsupportedMediaType("send the body as application/json")
+async def read_body(request: Request, max_bytes: int = DEFAULT_MAX_BODY) -> bytes:
+    """The raw body, at most ``max_bytes`` (413 beyond); later reads reuse it."""
+    cached = getattr(request, "_body", None)
+    if isinstance(cached, bytes):
+        return cached
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise PayloadTooLarge(f"at most {max_bytes} bytes")
@@ -106,14 +120,29 @@ async def parse_body(request: Request, model: type[M], max_bytes: int = DEFAULT_
         if size > max_bytes:
             raise PayloadTooLarge(f"at most {max_bytes} bytes")
         chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # Starlette's own cache: stream() and body() now replay it
+    return body
+
+
+def parse_json(raw: bytes, model: type[M]) -> M:
+    """JSON bytes into ``model``; 400 for bad JSON, 422 listing every invalid field."""
     try:
-        data = orjson.loads(b"".join(chunks))
+        data = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise MalformedJSON() from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise ValidationFailed(errors=_validation_errors(exc)) from None
+
+
+async def parse_body(request: Request, model: type[M], max_bytes: int = DEFAULT_MAX_BODY) -> M:
+    """Read a JSON body into ``model``; 413, 415, 400 or 422 problems otherwise."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/json" and not ctype.endswith("+json"):
+        raise UnsupportedMediaType("send the body as application/json")
+    return parse_json(await read_body(request, max_bytes), model)
 
 
 def parse_query(request: Request, model: type[M]) -> M:
@@ -208,7 +237,7 @@ def build_openapi(title: str, version: str, operations: Sequence[Operation],
                 "description": "Problem",
                 "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
             }
-        paths.setdefault(op.path, {})[op.method.lower()] = item
+        paths.setdefault(_CONVERTOR.sub(r"{\1}", op.path), {})[op.method.lower()] = item
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version, "description": description},
@@ -229,5 +258,8 @@ def openapi_route(path: str, document: Callable[[], dict[str, Any]]) -> Route:
     return Route(path, openapi, methods=["GET"], include_in_schema=False)
 
 
-def json(content: Any, status: int = 200) -> JSONResponse:
+def json_response(content: BaseModel | Any, status: int = 200) -> JSONResponse:
+    """A JSON response of a pydantic model (dumped in JSON mode) or plain data."""
+    if isinstance(content, BaseModel):
+        content = content.model_dump(mode="json")
     return JSONResponse(content, status_code=status)

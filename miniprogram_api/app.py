@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
+from miniprogram_api import authority
 from httpkit import Operation, build_openapi, exception_handlers, openapi_route, route
 from httpkit.app import runtime_lifespan
 from httpkit.health import health_operations
@@ -20,7 +21,7 @@ VERSION = "0.1.0"
 
 def operations() -> list[Operation]:
     """Every operation of the backend, in document order (health probes excluded)."""
-    return []
+    return [*authority.operations()]
 
 
 def openapi_document() -> dict[str, object]:

@@ -28,6 +28,10 @@ __all__ = [
 
 MODEL_MODULES: list[str] = [
     "wallet.audit.models",
+    "wallet.keys.models",
+    "wallet.holders.models",
+    "wallet.licences.models",
+    "wallet.authority.models",
 ]
 
 

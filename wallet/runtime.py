@@ -10,12 +10,15 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from redis.asyncio import Redis
 
 from wallet.cache import open_cache, ping_cache
 from wallet.clock import Clock, SystemClock
 from wallet.crypto import SM2Backend, sm2_backend
+from wallet.keys.service import KeyStore
+from wallet.licences.service import Registry
 from wallet.db import close_database, open_database, ping_database
 from wallet.masterkey import load_master_key
 from wallet.settings import Settings
@@ -31,7 +34,13 @@ class Runtime:
     cache: Redis
     sm2: SM2Backend
     vault: Vault
+    keys: KeyStore
     master_key: bytes = field(repr=False)
+
+    @cached_property
+    def registry(self) -> Registry:
+        """The registry service over this runtime's vault, keys, cache and clock."""
+        return Registry(self.vault, self.keys, self.sm2, self.cache, self.clock)
 
     async def readiness(self) -> dict[str, str]:
         """``{"database": "ok"|reason, "cache": "ok"|reason}``."""
@@ -53,13 +62,16 @@ async def open_runtime(settings: Settings, clock: Clock | None = None) -> AsyncI
     master_key = load_master_key(settings)
     await open_database(settings)
     cache = open_cache(settings)
+    clock = clock or SystemClock()
+    sm2 = sm2_backend(settings.sm2_backend)
     try:
         yield Runtime(
             settings=settings,
-            clock=clock or SystemClock(),
+            clock=clock,
             cache=cache,
-            sm2=sm2_backend(settings.sm2_backend),
+            sm2=sm2,
             vault=Vault.from_master_key(master_key, settings.vault_key_id),
+            keys=KeyStore(master_key, sm2, clock),
             master_key=master_key,
         )
     finally:

@@ -1,0 +1,1 @@
+"""Server-to-server clients of the authority API and their request signatures."""

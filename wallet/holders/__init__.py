@@ -1,0 +1,1 @@
+"""Holders of licences: people, enterprises (with their legal representative) and vehicles."""

@@ -1,0 +1,323 @@
+"""The key store: creating, rotating, revoking and unwrapping the SM2 signing keys.
+
+Keys live in ``signing_key``; each private scalar is wrapped with SM4-GCM
+under ``derive_key(master_key, "key-wrap")`` with the kid as associated
+data, so the database never holds a clear key and a wrapped key moved to
+another row does not open. A *slot* is a use plus, for seal keys, a
+province: each slot has at most one active key (a unique column holds the
+slot while the key is active). Rotation retires the active key (it stays
+verifiable) and makes a new one. Revocation takes a key out of trust for
+good: :meth:`KeyStore.verification_key` no longer returns it and the trust
+list drops it.
+
+Key changes are rare operator actions, so the store runs each in its own
+transaction, serialised on PostgreSQL by an advisory lock and a row lock.
+Signing is per request, so unwrapped keys are kept in memory by kid.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from wallet.clock import Clock
+from wallet.crypto import SM2Backend, parse_public_key_hex, sm4_gcm_decrypt, sm4_gcm_encrypt
+from wallet.errors import Conflict, CryptoError, InvalidIdentifier, NotFound, ValidationFailed
+from wallet.identifiers import division_code
+from wallet.keys.models import KeyStatus, KeyUse, SigningKey
+from wallet.masterkey import derive_key
+
+__all__ = ["ActiveKey", "KeyStore", "province_division"]
+
+_LOCK_KEY = 0x5254454B  # "RTEK": the advisory lock that serialises key changes
+_KID_PREFIX = {KeyUse.SEAL: "seal", KeyUse.PRESENTATION: "pres", KeyUse.ROOT: "root"}
+_MAX_CACHED = 256
+_MAX_REASON = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveKey:
+    """An unwrapped key ready to sign; the private scalar never appears in ``repr``."""
+
+    kid: str
+    use: KeyUse
+    division: str | None
+    public_key: bytes
+    private_key: bytes = field(repr=False)
+
+
+def province_division(value: str) -> str:
+    """Validate a province-level division code (``xx0000``, e.g. ``210000``)."""
+    code = division_code(value)
+    if code[2:] != "0000":
+        raise InvalidIdentifier(
+            "division", "province_level", "a seal key belongs to a province: xx0000"
+        )
+    return code
+
+
+def _slot(use: str, division: str | None) -> tuple[KeyUse, str | None, str]:
+    try:
+        key_use = KeyUse(use)
+    except ValueError:
+        raise ValidationFailed(
+            "use must be seal, presentation or root",
+            errors=[{"field": "use", "rule": "choice"}],
+        ) from None
+    if key_use is KeyUse.SEAL:
+        if division is None:
+            raise ValidationFailed(
+                "a seal key needs the province's division code",
+                errors=[{"field": "division", "rule": "required"}],
+            )
+        division = province_division(division)
+    elif division is not None:
+        raise ValidationFailed(
+            f"a {key_use} key has no division", errors=[{"field": "division", "rule": "absent"}]
+        )
+    return key_use, division, f"{key_use}:{division or ''}"
+
+
+def _new_kid(use: KeyUse, division: str | None) -> str:
+    parts = [_KID_PREFIX[use], *([division] if division else []), secrets.token_hex(4)]
+    return "-".join(parts)
+
+
+def _aware(moment: datetime, name: str) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError(f"{name} must be timezone-aware")
+    return moment
+
+
+class KeyStore:
+    """The platform's SM2 signing keys, wrapped under the master key.
+
+    ``master_key`` is used only to derive the wrapping key and is not kept;
+    ``sm2`` makes and checks key pairs; ``clock`` stamps every change.
+    """
+
+    def __init__(self, master_key: bytes, sm2: SM2Backend, clock: Clock) -> None:
+        self._wrap_key = derive_key(master_key, "key-wrap")
+        self._sm2 = sm2
+        self._clock = clock
+        self._unwrapped: dict[str, ActiveKey] = {}
+
+    def __repr__(self) -> str:
+        return f"KeyStore(sm2={self._sm2.name!r}, cached={len(self._unwrapped)})"
+
+    @property
+    def sm2(self) -> SM2Backend:
+        """The SM2 backend this store signs and checks with."""
+        return self._sm2
+
+    @property
+    def clock(self) -> Clock:
+        """The clock that stamps key changes."""
+        return self._clock
+
+    # --- wrapping -------------------------------------------------------------
+
+    def _wrap(self, kid: str, private_key: bytes) -> str:
+        blob = sm4_gcm_encrypt(self._wrap_key, private_key, kid.encode())
+        return base64.b64encode(blob).decode("ascii")
+
+    def _unwrap(self, row: SigningKey) -> ActiveKey:
+        try:
+            blob = base64.b64decode(row.private_wrapped, validate=True)
+        except ValueError:
+            raise CryptoError(f"the wrapped key of {row.kid} is not base64") from None
+        try:
+            private_key = sm4_gcm_decrypt(self._wrap_key, blob, row.kid.encode())
+        except CryptoError:
+            raise CryptoError(
+                f"the wrapped key of {row.kid} does not open: another master key, "
+                "another row, or altered data"
+            ) from None
+        public_key = parse_public_key_hex(row.public_key)
+        if self._sm2.public_key(private_key) != public_key:
+            raise CryptoError(f"the private key of {row.kid} does not match its public key")
+        return ActiveKey(row.kid, KeyUse(row.use), row.division, public_key, private_key)
+
+    # --- changes --------------------------------------------------------------
+
+    async def _lock(self, conn: BaseDBAsyncClient) -> None:
+        if conn.capabilities.dialect == "postgres":
+            await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [_LOCK_KEY])
+
+    async def _create(
+        self, conn: BaseDBAsyncClient, use: KeyUse, division: str | None, slot: str
+    ) -> SigningKey:
+        now = self._clock.now()
+        kid = _new_kid(use, division)
+        private_key = self._sm2.generate_private_key()
+        return await SigningKey.create(
+            kid=kid,
+            use=use.value,
+            division=division,
+            public_key=self._sm2.public_key(private_key).hex(),
+            private_wrapped=self._wrap(kid, private_key),
+            status=KeyStatus.ACTIVE.value,
+            active_slot=slot,
+            not_before=now,
+            created_at=now,
+            using_db=conn,
+        )
+
+    async def init(self, provinces: Sequence[str]) -> list[SigningKey]:
+        """Ensure an active root key, presentation key and seal key per province.
+
+        Idempotent: existing active keys are kept, missing ones created. Returns
+        the active key of every slot asked for (root, presentation, then the
+        seal keys in the order given). Each province must be a province-level
+        division code (``xx0000``).
+        """
+        slots = [_slot(KeyUse.ROOT, None), _slot(KeyUse.PRESENTATION, None)]
+        seen: set[str] = set()
+        for province in provinces:
+            slot = _slot(KeyUse.SEAL, province)
+            if slot[2] not in seen:
+                seen.add(slot[2])
+                slots.append(slot)
+        keys: list[SigningKey] = []
+        try:
+            async with in_transaction() as conn:
+                await self._lock(conn)
+                for use, division, slot_name in slots:
+                    key = await SigningKey.filter(active_slot=slot_name).using_db(conn).first()
+                    if key is None:
+                        key = await self._create(conn, use, division, slot_name)
+                    keys.append(key)
+        except IntegrityError:
+            raise Conflict("keys were changed concurrently: run init again") from None
+        return keys
+
+    async def rotate(self, use: str, division: str | None = None) -> SigningKey:
+        """Make a new active key for the slot; the old one, if any, becomes retired.
+
+        The retired key keeps its public key and stays verifiable: its
+        ``not_after`` and ``retired_at`` become now, so tokens it signs are
+        those issued up to now. With no active key (first use, or after a
+        revocation) this just creates one. Concurrent rotations of one slot run
+        one after the other and both take effect.
+        """
+        key_use, division, slot_name = _slot(use, division)
+        try:
+            async with in_transaction() as conn:
+                await self._lock(conn)
+                old = (
+                    await SigningKey.filter(active_slot=slot_name)
+                    .using_db(conn)
+                    .select_for_update()
+                    .first()
+                )
+                if old is not None:
+                    now = self._clock.now()
+                    old.status = KeyStatus.RETIRED.value
+                    old.active_slot = None
+                    old.retired_at = now
+                    old.not_after = now
+                    await old.save(
+                        update_fields=["status", "active_slot", "retired_at", "not_after"],
+                        using_db=conn,
+                    )
+                return await self._create(conn, key_use, division, slot_name)
+        except IntegrityError:
+            raise Conflict("the key was rotated concurrently: try again") from None
+
+    async def revoke(self, kid: str, reason: str) -> SigningKey:
+        """Revoke ``kid`` for good (idempotent); returns the revoked row.
+
+        A revoked key is never trusted again: :meth:`verification_key` returns
+        ``None`` for it and the trust list drops it, so verifiers answer
+        ``unknown_key``. Revoking the active key leaves its slot empty until
+        ``rotate`` (or ``init``) makes a new one; signing fails meanwhile.
+        """
+        reason = reason.strip()
+        if not reason or len(reason) > _MAX_REASON:
+            raise ValidationFailed(
+                f"a revocation needs a reason of 1-{_MAX_REASON} characters",
+                errors=[{"field": "reason", "rule": "length"}],
+            )
+        async with in_transaction() as conn:
+            await self._lock(conn)
+            key = await SigningKey.filter(kid=kid).using_db(conn).select_for_update().first()
+            if key is None:
+                raise NotFound(f"no signing key {kid!r}")
+            if key.status != KeyStatus.REVOKED:
+                key.status = KeyStatus.REVOKED.value
+                key.active_slot = None
+                key.revoked_at = self._clock.now()
+                key.revocation_reason = reason
+                await key.save(
+                    update_fields=["status", "active_slot", "revoked_at", "revocation_reason"],
+                    using_db=conn,
+                )
+        self._unwrapped.pop(kid, None)
+        return key
+
+    async def note_signed(
+        self, kid: str, until: datetime, conn: BaseDBAsyncClient | None = None
+    ) -> None:
+        """Record that ``kid`` signed something valid until ``until`` (timezone-aware).
+
+        Raises the key's ``signed_until`` if ``until`` is later, in one
+        conditional UPDATE (inside the caller's transaction ``conn`` if given);
+        an unknown kid changes nothing. The trust list keeps a retired key while
+        its ``signed_until`` is in the future.
+        """
+        _aware(until, "until")
+        await (
+            SigningKey.filter(kid=kid)
+            .filter(Q(signed_until__isnull=True) | Q(signed_until__lt=until))
+            .using_db(conn)
+            .update(signed_until=until)
+        )
+
+    # --- reading --------------------------------------------------------------
+
+    async def active_key(self, use: str, division: str | None = None) -> ActiveKey:
+        """The active key of the slot, unwrapped, to sign with.
+
+        One indexed lookup of the active kid per call (so a rotation by another
+        process is seen at once); the unwrapping is done once per kid and kept.
+        Raises :class:`~wallet.errors.NotFound` when the slot has no active key.
+        """
+        _, division, slot_name = _slot(use, division)
+        kid = await SigningKey.filter(active_slot=slot_name).first().values_list("kid", flat=True)
+        if kid is not None:
+            cached = self._unwrapped.get(str(kid))
+            if cached is not None:
+                return cached
+        row = await SigningKey.get_or_none(active_slot=slot_name)
+        if row is None:
+            where = f" for division {division}" if division else ""
+            raise NotFound(
+                f"no active {use} key{where}: run `wallet keys init` "
+                "(or `wallet keys rotate` after a revocation)"
+            )
+        key = self._unwrap(row)
+        if len(self._unwrapped) >= _MAX_CACHED:
+            self._unwrapped.clear()
+        self._unwrapped[row.kid] = key
+        return key
+
+    async def verification_key(self, kid: str) -> SigningKey | None:
+        """The key ``kid`` to verify with (active or retired), or ``None``.
+
+        ``None`` for an unknown or revoked kid: a verifier that gets ``None``
+        answers ``unknown_key``. Only the public part is meant to be used; the
+        wrapped private key is not opened.
+        """
+        return await SigningKey.filter(kid=kid).exclude(status=KeyStatus.REVOKED.value).first()
+
+    async def list_keys(self) -> list[SigningKey]:
+        """Every key, revoked ones included, by use, division and age."""
+        return await SigningKey.all().order_by("use", "division", "created_at", "id")

@@ -1,0 +1,453 @@
+"""The registry (运政系统, provincial registry) feed: versions, seals and status.
+
+``upsert_version`` validates a version against the catalogue, resolves its
+holder, seals it with the issuing province's key and records it, idempotent
+by kind + number + version. ``change_status`` applies the lifecycle rules.
+Both write an outbox event and an audit entry in the caller's unit of work
+and keep the live-status cache in step (deleted before commit, written
+after).
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+from tortoise.exceptions import IntegrityError
+
+from wallet import identifiers
+from wallet.audit.service import append as audit
+from wallet.clock import Clock
+from wallet.crypto import SM2Backend
+from wallet.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from wallet.holders.models import Enterprise, Person, Vehicle
+from wallet.keys.service import KeyStore
+from wallet.licences.catalogue import LicenceKind, get_kind, validate_face
+from wallet.licences.models import Licence, LicenceVersion, OutboxEvent, StatusChange
+from wallet.licences.schemas import LicenceOut, SearchIn, StatusIn, VersionIn, VersionOut
+from wallet.licences.seal import canonical_document, seal_document
+from wallet.licences.status import (
+    TERMINAL,
+    LiveStatus,
+    RegistryStatus,
+    StatusAction,
+    effective_status,
+    forget_status,
+    next_status,
+    write_status,
+)
+from wallet.uow import UnitOfWork
+from wallet.vault import Vault, mask_id_number
+
+__all__ = [
+    "Registry",
+    "UpsertResult",
+    "licence_view",
+    "province_division",
+]
+
+DOCUMENT_CONTEXT = "licence_version.document"
+
+
+def province_division(division: str) -> str:
+    """The province-level code (``xx0000``) whose seal key signs for ``division``."""
+    return division[:2] + "0000"
+
+
+def new_ref() -> str:
+    """An opaque public licence reference: ``L`` + 16 base32 characters (80 random bits)."""
+    return "L" + base64.b32encode(secrets.token_bytes(10)).decode()
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    licence: Licence
+    version: LicenceVersion
+    created: bool
+
+
+@dataclass(frozen=True)
+class _Holder:
+    person: Person | None
+    enterprise: Enterprise | None
+    vehicle: Vehicle | None
+    code: str
+    code_type: str
+    name: str
+
+
+def _scope_check(scope: str | None, division: str) -> None:
+    """An authority client acts only inside its division prefix (None = everywhere)."""
+    if scope and not division.startswith(scope):
+        raise Forbidden("this client may not act on licences of that division")
+
+
+def division_scope(division: str | None) -> str | None:
+    """``210000`` → ``21``, ``210100`` → ``2101``, ``210102`` → ``210102``, None → None."""
+    if not division or division == "000000":
+        return None
+    if division.endswith("0000"):
+        return division[:2]
+    if division.endswith("00"):
+        return division[:4]
+    return division
+
+
+def licence_view(licence: Licence, kind: LicenceKind, today: date) -> LicenceOut:
+    """The authority's view of a licence (number masked when it is a personal identifier)."""
+    return LicenceOut(
+        ref=licence.ref,
+        kind=licence.kind,
+        kind_name=kind.name,
+        number=licence.number_display,
+        status=effective_status(licence.status, licence.valid_until, today),
+        registry_status=licence.status,
+        version=licence.version,
+        identifier=licence.identifier,
+        valid_from=licence.valid_from,
+        valid_until=licence.valid_until,
+        issuer_division=licence.issuer_division,
+        issuer_name=licence.issuer_name,
+        updated_at=licence.updated_at,
+    )
+
+
+class Registry:
+    """Registry operations over one runtime's vault, keys, cache and clock."""
+
+    def __init__(self, vault: Vault, keys: KeyStore, sm2: SM2Backend, cache: Redis,
+                 clock: Clock) -> None:
+        self.vault = vault
+        self.keys = keys
+        self.sm2 = sm2
+        self.cache = cache
+        self.clock = clock
+
+    # -- feed ---------------------------------------------------------------
+
+    def number_index(self, number: str) -> str:
+        return self.vault.blind_index(number, "licence_number")
+
+    def validate(self, data: VersionIn) -> tuple[LicenceKind, dict[str, Any]]:
+        """Catalogue and identifier checks of one version; ValidationFailed lists every problem."""
+        try:
+            kind = get_kind(data.kind)
+        except NotFound:
+            raise ValidationFailed(
+                errors=[{"field": "kind", "rule": "enum", "message": "unknown licence kind"}]
+            ) from None
+        problems: list[dict[str, Any]] = []
+        face: dict[str, Any] = {}
+        try:
+            face = validate_face(kind, data.face, today=self.clock.now().date())
+        except ValidationFailed as exc:
+            problems += [{**p, "field": f"face.{p['field']}"} for p in exc.errors]
+        for field, check in (("issuer.uscc", identifiers.uscc),
+                             ("issuer.division", identifiers.division_code)):
+            value = data.issuer.uscc if field == "issuer.uscc" else data.issuer.division
+            try:
+                check(value)
+            except ValidationFailed as exc:
+                problems += [{**p, "field": field} for p in exc.errors]
+        if kind.holder_type == "vehicle":
+            if data.holder is None:
+                problems.append({"field": "holder.uscc", "rule": "required",
+                                 "message": "vehicle licences name their operator"})
+            else:
+                try:
+                    identifiers.uscc(data.holder.uscc)
+                except ValidationFailed as exc:
+                    problems += [{**p, "field": "holder.uscc"} for p in exc.errors]
+        if problems:
+            raise ValidationFailed(errors=problems)
+        return kind, face
+
+    async def upsert_version(self, uow: UnitOfWork, data: VersionIn, *, actor: str,
+                             scope: str | None = None) -> UpsertResult:
+        """Record one version (idempotent by kind + number + version) and seal it."""
+        kind, face = self.validate(data)
+        _scope_check(scope, data.issuer.division)
+        number = str(face[kind.number_field])
+        index = self.number_index(number)
+        digest = self._content_digest(data, face)
+        conn = uow.conn
+        query = Licence.filter(kind=kind.code, number_index=index).using_db(conn)
+        if uow.is_postgres:
+            query = query.select_for_update()
+        licence = await query.first()
+        now = self.clock.now()
+        if licence is not None:
+            existing = await LicenceVersion.get_or_none(
+                licence_id=licence.id, version=data.version
+            ).using_db(conn)
+            if existing is not None:
+                if existing.content_digest != digest:
+                    raise Conflict(
+                        "this version already exists with different content; "
+                        "send a new version number"
+                    )
+                return UpsertResult(licence, existing, created=False)
+            _scope_check(scope, licence.issuer_division)
+            if data.version < licence.version:
+                raise Conflict(f"version {data.version} is older than the current "
+                               f"version {licence.version}", current_version=licence.version)
+            if RegistryStatus(licence.status) in TERMINAL:
+                raise Conflict(f"the licence is {licence.status}: no new version can be issued")
+        holder = await self._resolve_holder(uow, kind, face, data, now)
+        issued_at = data.issued_at or now
+        valid_from = _date(face.get("valid_from"))
+        valid_until = _date(face.get("valid_until"))
+        if valid_until is None and kind.default_validity_years and valid_from is not None:
+            valid_until = _add_years(valid_from, kind.default_validity_years)
+        if licence is None:
+            licence = Licence(
+                id=uuid.uuid4(), ref=new_ref(), kind=kind.code, number_index=index,
+                number_display=_display_number(kind, number),
+                serial=data.serial or _default_serial(index, issued_at),
+                issuer_uscc=data.issuer.uscc, issuer_division=data.issuer.division,
+                issuer_name=data.issuer.name, status=RegistryStatus.VALID.value,
+                version=data.version, created_at=now,
+            )
+        licence.holder_person = holder.person  # type: ignore[assignment]
+        licence.holder_enterprise = holder.enterprise  # type: ignore[assignment]
+        licence.vehicle = holder.vehicle  # type: ignore[assignment]
+        licence.version = data.version
+        licence.valid_from, licence.valid_until = valid_from, valid_until
+        licence.issuer_uscc, licence.issuer_name = data.issuer.uscc, data.issuer.name
+        licence.issuer_division = data.issuer.division
+        licence.updated_at = now
+        identifier = identifiers.make_licence_identifier(
+            kind.type_code, data.issuer.uscc, licence.serial, data.version
+        )
+        licence.identifier = identifier
+        seal_key = await self.keys.active_key("seal", province_division(data.issuer.division))
+        document = canonical_document(
+            identifier=identifier, type_code=kind.type_code, kind=kind.code,
+            version=data.version, number=number,
+            holder={"code": holder.code, "code_type": holder.code_type, "name": holder.name},
+            issuer={"uscc": data.issuer.uscc, "division": data.issuer.division,
+                    "name": data.issuer.name},
+            issued_at=issued_at, valid_from=valid_from, valid_until=valid_until,
+            change_type=data.change_type, face=face,
+        )
+        version = LicenceVersion(
+            id=uuid.uuid4(), licence_id=licence.id, version=data.version, identifier=identifier,
+            change_type=data.change_type, reason=data.reason, authority=actor,
+            document_sealed=self.vault.seal(document.decode(), DOCUMENT_CONTEXT),
+            content_digest=digest, issued_at=issued_at, valid_from=valid_from,
+            valid_until=valid_until, seal=seal_document(document, seal_key.private_key, self.sm2),
+            seal_kid=seal_key.kid, created_at=now,
+        )
+        await forget_status(self.cache, licence.ref)
+        try:
+            await licence.save(using_db=conn)
+            await version.save(using_db=conn)
+        except IntegrityError:
+            raise Conflict("a concurrent update touched this licence; retry") from None
+        if valid_until is not None:
+            signed_until = datetime.combine(valid_until, datetime.max.time(), tzinfo=now.tzinfo)
+            await self.keys.note_signed(seal_key.kid, signed_until)
+        await self._emit(uow, "licence.version", licence, now,
+                         {"identifier": identifier, "change_type": data.change_type})
+        await audit(conn, at=now, actor=actor, action=f"licence.{data.change_type}",
+                    subject=licence.ref, detail={"version": data.version, "kind": kind.code})
+        self._after_commit_status(uow, licence)
+        return UpsertResult(licence, version, created=True)
+
+    async def change_status(self, uow: UnitOfWork, ref: str, change: StatusIn, *, actor: str,
+                            scope: str | None = None) -> Licence:
+        """Suspend, revoke, cancel or reinstate; forbidden transitions are 409."""
+        conn = uow.conn
+        query = Licence.filter(ref=ref).using_db(conn)
+        if uow.is_postgres:
+            query = query.select_for_update()
+        licence = await query.first()
+        if licence is None:
+            raise NotFound("no licence with that reference")
+        _scope_check(scope, licence.issuer_division)
+        action = StatusAction(change.action)
+        before = RegistryStatus(licence.status)
+        after = next_status(before, action)
+        now = self.clock.now()
+        await forget_status(self.cache, licence.ref)
+        licence.status = after.value
+        licence.updated_at = now
+        await licence.save(using_db=conn, update_fields=["status", "updated_at"])
+        await StatusChange.create(
+            licence=licence, action=action.value, from_status=before.value, to_status=after.value,
+            reason=change.reason, authority=actor, at=now, using_db=conn,
+        )
+        await self._emit(uow, "licence.status", licence, now,
+                         {"action": action.value, "from": before.value, "to": after.value})
+        await audit(conn, at=now, actor=actor, action=f"licence.{action.value}",
+                    subject=licence.ref, detail={"from": before.value, "to": after.value})
+        self._after_commit_status(uow, licence)
+        return licence
+
+    # -- reads --------------------------------------------------------------
+
+    async def get(self, ref: str, scope: str | None = None) -> Licence:
+        licence = await Licence.get_or_none(ref=ref)
+        if licence is None:
+            raise NotFound("no licence with that reference")
+        _scope_check(scope, licence.issuer_division)
+        return licence
+
+    def view(self, licence: Licence) -> LicenceOut:
+        return licence_view(licence, get_kind(licence.kind), self.clock.now().date())
+
+    async def version_view(self, licence: Licence, number: int) -> VersionOut:
+        row = await LicenceVersion.get_or_none(licence_id=licence.id, version=number)
+        if row is None:
+            raise NotFound("no such version")
+        document = self.vault.open(row.document_sealed, DOCUMENT_CONTEXT)
+        return VersionOut(
+            ref=licence.ref, version=row.version, identifier=row.identifier,
+            change_type=row.change_type, reason=row.reason, authority=row.authority,
+            issued_at=row.issued_at, valid_from=row.valid_from, valid_until=row.valid_until,
+            seal_kid=row.seal_kid, seal=row.seal, document=document,
+            face=orjson.loads(document)["face"],
+        )
+
+    async def search(self, query: SearchIn, *, status: str | None = None,
+                     division: str | None = None, scope: str | None = None
+                     ) -> tuple[list[LicenceOut], str | None]:
+        """Keyset-paginated search (ordered by ref); identifiers matched by blind index."""
+        filters: dict[str, Any] = {}
+        if query.kind:
+            filters["kind"] = query.kind
+        if status:
+            filters["status"] = status
+        if query.number:
+            filters["number_index"] = self.number_index(query.number)
+        if query.id_number:
+            person = await Person.get_or_none(
+                id_number_index=self.vault.blind_index(query.id_number, "resident_id"))
+            filters["holder_person_id"] = person.id if person else uuid.UUID(int=0)
+        if query.uscc:
+            filters["holder_enterprise__uscc"] = query.uscc.upper()
+        if query.plate_number:
+            filters["vehicle__plate_number"] = identifiers.plate_number(query.plate_number)
+        prefixes = [p for p in (scope, division_scope(division)) if p]
+        rows_q = Licence.filter(**filters)
+        for prefix in prefixes:
+            rows_q = rows_q.filter(issuer_division__startswith=prefix)
+        if query.cursor:
+            rows_q = rows_q.filter(ref__gt=query.cursor)
+        rows = await rows_q.order_by("ref").limit(query.limit + 1)
+        more = len(rows) > query.limit
+        rows = rows[: query.limit]
+        today = self.clock.now().date()
+        items = [licence_view(r, get_kind(r.kind), today) for r in rows]
+        return items, (rows[-1].ref if more and rows else None)
+
+    # -- helpers ------------------------------------------------------------
+
+    def _content_digest(self, data: VersionIn, face: Mapping[str, Any]) -> str:
+        content = orjson.dumps(
+            {"face": face, "change": data.change_type, "reason": data.reason,
+             "issuer": data.issuer.model_dump(), "holder": data.holder.uscc if data.holder else None,
+             "serial": data.serial,
+             "issued_at": data.issued_at.isoformat() if data.issued_at else None},
+            option=orjson.OPT_SORT_KEYS,
+        )
+        return self.vault.blind_index(content.decode(), "version_content")
+
+    async def _resolve_holder(self, uow: UnitOfWork, kind: LicenceKind, face: Mapping[str, Any],
+                              data: VersionIn, now: datetime) -> _Holder:
+        conn = uow.conn
+        if kind.holder_type == "person":
+            id_field = kind.resident_id_field or kind.number_field
+            id_number, name = str(face[id_field]), str(face.get("name", ""))
+            index = self.vault.blind_index(id_number, "resident_id")
+            person = await Person.get_or_none(id_number_index=index).using_db(conn)
+            if person is None:
+                person = await Person.create(
+                    id=uuid.uuid4(), id_number_index=index,
+                    id_number_sealed=self.vault.seal(id_number, "person.id_number"),
+                    name_sealed=self.vault.seal(name, "person.name"),
+                    name_index=self.vault.blind_index(name, "name"),
+                    created_at=now, updated_at=now, using_db=conn,
+                )
+            elif person.name_index != self.vault.blind_index(name, "name"):
+                person.name_sealed = self.vault.seal(name, "person.name")
+                person.name_index = self.vault.blind_index(name, "name")
+                person.updated_at = now
+                await person.save(using_db=conn)
+            return _Holder(person, None, None, id_number, kind.holder_code_type, name)
+        if kind.holder_type == "enterprise":
+            uscc, name = str(face["uscc"]), str(face.get("operator_name", ""))
+        else:
+            assert data.holder is not None  # validate() requires it
+            uscc, name = data.holder.uscc.upper(), str(face.get("operator_name", ""))
+        enterprise = await Enterprise.get_or_none(uscc=uscc).using_db(conn)
+        if enterprise is None:
+            enterprise = await Enterprise.create(
+                id=uuid.uuid4(), uscc=uscc, name=name, division=uscc[2:8],
+                created_at=now, updated_at=now, using_db=conn,
+            )
+        elif name and enterprise.name != name:
+            enterprise.name, enterprise.updated_at = name, now
+            await enterprise.save(using_db=conn)
+        vehicle = None
+        if kind.holder_type == "vehicle":
+            plate, colour = str(face["plate_number"]), str(face.get("plate_colour", ""))
+            vehicle = await Vehicle.get_or_none(plate_number=plate,
+                                                plate_colour=colour).using_db(conn)
+            if vehicle is None:
+                vehicle = await Vehicle.create(
+                    id=uuid.uuid4(), plate_number=plate, plate_colour=colour,
+                    enterprise=enterprise, created_at=now, updated_at=now, using_db=conn,
+                )
+            elif vehicle.enterprise_id != enterprise.id:  # type: ignore[attr-defined]
+                vehicle.enterprise = enterprise  # transferred to another operator
+                vehicle.updated_at = now
+                await vehicle.save(using_db=conn)
+        return _Holder(None, enterprise, vehicle, uscc, kind.holder_code_type, name)
+
+    async def _emit(self, uow: UnitOfWork, topic: str, licence: Licence, now: datetime,
+                    extra: Mapping[str, Any]) -> None:
+        # Refs only: the aggregation worker reads the licence itself at send time,
+        # so the outbox never holds personal data.
+        await OutboxEvent.create(
+            topic=topic, licence_ref=licence.ref, created_at=now, next_attempt_at=now,
+            payload={"ref": licence.ref, "kind": licence.kind, "version": licence.version,
+                     "status": licence.status, "division": licence.issuer_division, **extra},
+            using_db=uow.conn,
+        )
+
+    def _after_commit_status(self, uow: UnitOfWork, licence: Licence) -> None:
+        live = LiveStatus(licence.status, licence.version, licence.valid_until)
+        ref, cache = licence.ref, self.cache
+        uow.after_commit(lambda: write_status(cache, ref, live))
+
+
+def _date(value: object) -> date | None:
+    if value in (None, ""):
+        return None
+    return date.fromisoformat(str(value))
+
+
+def _add_years(start: date, years: int) -> date:
+    try:
+        end = start.replace(year=start.year + years)
+    except ValueError:  # 29 February
+        end = start.replace(year=start.year + years, day=28)
+    return end.fromordinal(end.toordinal() - 1)
+
+
+def _display_number(kind: LicenceKind, number: str) -> str:
+    return mask_id_number(number) if kind.number_format == "resident_id" else number
+
+
+def _default_serial(number_index: str, issued_at: datetime) -> str:
+    # Year of first issue + 16 digits derived from the blind index: stable for the
+    # licence, reveals nothing of the number.
+    return f"{issued_at.year}{int(number_index[:16], 16) % 10**16:016d}"
