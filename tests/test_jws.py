@@ -169,9 +169,7 @@ MALFORMED = {
     "crit": lambda t: _with_header(t, b'{"alg":"SM2","kid":"k1","crit":["exp"]}'),
     "signature 63 bytes": lambda t: t.rpartition(".")[0] + "." + b64(bytes(63)),
     "signature 65 bytes": lambda t: t.rpartition(".")[0] + "." + b64(bytes(65)),
-    "too long": lambda t: _with_payload(
-        t, orjson.dumps({"pad": "x" * jws.MAX_TOKEN_LENGTH})
-    ),
+    "too long": lambda t: _with_payload(t, orjson.dumps({"pad": "x" * jws.MAX_TOKEN_LENGTH})),
 }
 
 
@@ -218,7 +216,9 @@ def test_tampered_header_does_not_verify(token, key_pair, tongsuo):
 def test_tampered_signature_does_not_verify(token, key_pair, tongsuo):
     decoded = decode(token)
     flipped = bytes([decoded.signature[0] ^ 1]) + decoded.signature[1:]
-    assert not verify_signature(dataclasses.replace(decoded, signature=flipped), key_pair[1], tongsuo)
+    assert not verify_signature(
+        dataclasses.replace(decoded, signature=flipped), key_pair[1], tongsuo
+    )
 
 
 @pytest.mark.parametrize("name", BACKENDS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
+from verifier import endpoints
 from httpkit import Operation, build_openapi, exception_handlers, openapi_route, route
 from httpkit.app import runtime_lifespan
 from httpkit.health import health_operations
@@ -20,7 +21,7 @@ VERSION = "0.1.0"
 
 def operations() -> list[Operation]:
     """Every operation of the verifier (health probes excluded)."""
-    return []
+    return endpoints.operations()
 
 
 def openapi_document() -> dict[str, object]:

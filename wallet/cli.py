@@ -45,6 +45,83 @@ async def _cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int
     return 1
 
 
+async def _cmd_authority_add(args: argparse.Namespace, settings: Settings) -> int:
+    from wallet import identifiers
+    from wallet.authority.signing import create_client
+    from wallet.runtime import open_runtime
+
+    if args.division != "000000":
+        identifiers.division_code(args.division)
+    async with open_runtime(settings) as rt:
+        client, secret = await create_client(
+            rt.vault, name=args.name, division=args.division, now=rt.clock.now(),
+            sm2_public_key=args.sm2_public_key,
+        )
+    print(f"client_id: {client.client_id}")
+    print(f"secret:    {secret}")
+    print("the secret is shown once: store it in the client system now")
+    return 0
+
+
+async def _cmd_authority_list(args: argparse.Namespace, settings: Settings) -> int:
+    from wallet.authority.models import AuthorityClient
+    from wallet.db import close_database, open_database
+
+    await open_database(settings)
+    try:
+        rows = await AuthorityClient.all().order_by("id")
+    finally:
+        await close_database()
+    print(f"{'client_id':<20} {'division':<8} {'enabled':<7} {'sm2':<3} name")
+    for row in rows:
+        print(f"{row.client_id:<20} {row.division:<8} {row.enabled!s:<7} "
+              f"{'yes' if row.sm2_public_key else 'no':<3} {row.name}")
+    return 0
+
+
+async def _cmd_officer_add(args: argparse.Namespace, settings: Settings) -> int:
+    import getpass
+
+    from wallet.officers.service import Officers
+    from wallet.runtime import open_runtime
+
+    password = os.environ.get("WALLET_OFFICER_PASSWORD") or getpass.getpass("password: ")
+    async with open_runtime(settings) as rt:
+        officers = Officers(rt.vault, rt.cache, settings.officer_session_ttl)
+        officer = await officers.add(
+            badge=args.badge, name=args.name, division=args.division, role=args.role,
+            password=password, device_id=args.device, now=rt.clock.now(),
+        )
+    print(f"officer {officer.badge} ({officer.role}, {officer.division}) on device {officer.device_id}")
+    return 0
+
+
+async def _cmd_officer_enable(args: argparse.Namespace, settings: Settings) -> int:
+    from wallet.officers.service import Officers
+    from wallet.runtime import open_runtime
+
+    async with open_runtime(settings) as rt:
+        officer = await Officers(rt.vault, rt.cache, settings.officer_session_ttl).set_enabled(
+            args.badge, args.enable)
+    print(f"officer {officer.badge} {'enabled' if officer.enabled else 'disabled'}")
+    return 0
+
+
+async def _cmd_officer_list(args: argparse.Namespace, settings: Settings) -> int:
+    from wallet.db import close_database, open_database
+    from wallet.officers.models import Officer
+
+    await open_database(settings)
+    try:
+        rows = await Officer.all().order_by("division", "badge")
+    finally:
+        await close_database()
+    print(f"{'badge':<12} {'division':<8} {'role':<10} {'enabled':<7} device")
+    for row in rows:
+        print(f"{row.badge:<12} {row.division:<8} {row.role:<10} {row.enabled!s:<7} {row.device_id}")
+    return 0
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -80,6 +157,35 @@ def _parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser("verify", help="check the SM3 chain of the audit log")
     verify.set_defaults(handler=_cmd_audit_verify)
+
+    from wallet.keys.cli import register as register_keys
+
+    register_keys(sub)
+
+    authority = sub.add_parser("authority", help="authority API clients")
+    authority_sub = authority.add_subparsers(dest="authority_command", required=True)
+    add_client = authority_sub.add_parser("add-client", help="register a client; prints its secret once")
+    add_client.add_argument("--name", required=True)
+    add_client.add_argument("--division", required=True,
+                            help="scope: 210000 = province, 210100 = city, 000000 = national")
+    add_client.add_argument("--sm2-public-key", help="04… hex, to accept SM2-signed requests")
+    add_client.set_defaults(handler=_cmd_authority_add)
+    authority_sub.add_parser("list-clients").set_defaults(handler=_cmd_authority_list)
+
+    officer = sub.add_parser("officer", help="enforcement officer accounts")
+    officer_sub = officer.add_subparsers(dest="officer_command", required=True)
+    add = officer_sub.add_parser("add", help="add an officer (password from WALLET_OFFICER_PASSWORD or a prompt)")
+    add.add_argument("--badge", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--division", required=True)
+    add.add_argument("--role", choices=["inspector", "supervisor"], default="inspector")
+    add.add_argument("--device", required=True, help="the enforcement device id it signs in from")
+    add.set_defaults(handler=_cmd_officer_add)
+    for name, enable in (("disable", False), ("enable", True)):
+        cmd = officer_sub.add_parser(name)
+        cmd.add_argument("badge")
+        cmd.set_defaults(handler=_cmd_officer_enable, enable=enable)
+    officer_sub.add_parser("list").set_defaults(handler=_cmd_officer_list)
     return parser
 
 

@@ -32,6 +32,8 @@ MODEL_MODULES: list[str] = [
     "wallet.holders.models",
     "wallet.licences.models",
     "wallet.authority.models",
+    "wallet.officers.models",
+    "wallet.verification.models",
 ]
 
 

@@ -19,6 +19,9 @@ from wallet.clock import Clock, SystemClock
 from wallet.crypto import SM2Backend, sm2_backend
 from wallet.keys.service import KeyStore
 from wallet.licences.service import Registry
+from wallet.officers.service import Officers
+from wallet.presentation.service import Presenter
+from wallet.verification.service import Verifier
 from wallet.db import close_database, open_database, ping_database
 from wallet.masterkey import load_master_key
 from wallet.settings import Settings
@@ -41,6 +44,20 @@ class Runtime:
     def registry(self) -> Registry:
         """The registry service over this runtime's vault, keys, cache and clock."""
         return Registry(self.vault, self.keys, self.sm2, self.cache, self.clock)
+
+    @cached_property
+    def officers(self) -> Officers:
+        return Officers(self.vault, self.cache, self.settings.officer_session_ttl)
+
+    @cached_property
+    def verifier(self) -> Verifier:
+        """The online verifier (one per process: it holds the trust list in memory)."""
+        return Verifier(self.keys, self.cache, self.sm2, self.clock, self.vault)
+
+    @cached_property
+    def presenter(self) -> Presenter:
+        return Presenter(self.keys, self.sm2, self.clock, self.settings.qr_lifetime,
+                         self.settings.offline_credential_lifetime)
 
     async def readiness(self) -> dict[str, str]:
         """``{"database": "ok"|reason, "cache": "ok"|reason}``."""

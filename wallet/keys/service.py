@@ -59,7 +59,9 @@ def province_division(value: str) -> str:
     code = division_code(value)
     if code[2:] != "0000":
         raise InvalidIdentifier(
-            "division", "province_level", "a seal key belongs to a province: xx0000"
+            "division",
+            "province_level",
+            f"seal keys belong to provinces: division {code} is not of the form xx0000",
         )
     return code
 

@@ -7,7 +7,13 @@ from tortoise.models import Model
 
 from wallet.holders.models import Enterprise, Person, Vehicle
 
-__all__ = ["Licence", "LicenceVersion", "OutboxEvent", "StatusChange"]
+__all__ = [
+    "Licence",
+    "LicenceVersion",
+    "OutboxEvent",
+    "StatusChange",
+    "StatusListCounter",
+]
 
 
 class Licence(Model):
@@ -40,6 +46,7 @@ class Licence(Model):
     status = fields.CharField(max_length=16, db_index=True)
     version = fields.IntField()
     identifier = fields.CharField(max_length=160)
+    status_idx = fields.IntField(null=True)
     valid_from = fields.DateField(null=True)
     valid_until = fields.DateField(null=True)
     created_at = fields.DatetimeField()
@@ -93,6 +100,16 @@ class StatusChange(Model):
 
     class Meta:
         table = "licence_status_change"
+
+
+class StatusListCounter(Model):
+    """The next free index of a province's status list (assigned on first presentation)."""
+
+    division = fields.CharField(max_length=6, primary_key=True)
+    next_idx = fields.IntField(default=0)
+
+    class Meta:
+        table = "status_list_counter"
 
 
 class OutboxEvent(Model):

@@ -50,13 +50,13 @@ __all__ = [
     "Registry",
     "UpsertResult",
     "licence_view",
-    "province_division",
+    "seal_division_of",
 ]
 
 DOCUMENT_CONTEXT = "licence_version.document"
 
 
-def province_division(division: str) -> str:
+def seal_division_of(division: str) -> str:
     """The province-level code (``xx0000``) whose seal key signs for ``division``."""
     return division[:2] + "0000"
 
@@ -227,7 +227,7 @@ class Registry:
             kind.type_code, data.issuer.uscc, licence.serial, data.version
         )
         licence.identifier = identifier
-        seal_key = await self.keys.active_key("seal", province_division(data.issuer.division))
+        seal_key = await self.keys.active_key("seal", seal_division_of(data.issuer.division))
         document = canonical_document(
             identifier=identifier, type_code=kind.type_code, kind=kind.code,
             version=data.version, number=number,
@@ -253,7 +253,7 @@ class Registry:
             raise Conflict("a concurrent update touched this licence; retry") from None
         if valid_until is not None:
             signed_until = datetime.combine(valid_until, datetime.max.time(), tzinfo=now.tzinfo)
-            await self.keys.note_signed(seal_key.kid, signed_until)
+            await self.keys.note_signed(seal_key.kid, signed_until, conn=conn)
         await self._emit(uow, "licence.version", licence, now,
                          {"identifier": identifier, "change_type": data.change_type})
         await audit(conn, at=now, actor=actor, action=f"licence.{data.change_type}",
@@ -316,10 +316,10 @@ class Registry:
             face=orjson.loads(document)["face"],
         )
 
-    async def search(self, query: SearchIn, *, status: str | None = None,
-                     division: str | None = None, scope: str | None = None
-                     ) -> tuple[list[LicenceOut], str | None]:
-        """Keyset-paginated search (ordered by ref); identifiers matched by blind index."""
+    async def find(self, query: SearchIn, *, status: str | None = None,
+                   division: str | None = None, scope: str | None = None) -> list[Licence]:
+        """Licences matching ``query`` (identifiers by blind index), ordered by ref, one
+        more than ``query.limit`` when there are more."""
         filters: dict[str, Any] = {}
         if query.kind:
             filters["kind"] = query.kind
@@ -335,13 +335,18 @@ class Registry:
             filters["holder_enterprise__uscc"] = query.uscc.upper()
         if query.plate_number:
             filters["vehicle__plate_number"] = identifiers.plate_number(query.plate_number)
-        prefixes = [p for p in (scope, division_scope(division)) if p]
         rows_q = Licence.filter(**filters)
-        for prefix in prefixes:
+        for prefix in (p for p in (scope, division_scope(division)) if p):
             rows_q = rows_q.filter(issuer_division__startswith=prefix)
         if query.cursor:
             rows_q = rows_q.filter(ref__gt=query.cursor)
-        rows = await rows_q.order_by("ref").limit(query.limit + 1)
+        return list(await rows_q.order_by("ref").limit(query.limit + 1))
+
+    async def search(self, query: SearchIn, *, status: str | None = None,
+                     division: str | None = None, scope: str | None = None
+                     ) -> tuple[list[LicenceOut], str | None]:
+        """Keyset-paginated search (ordered by ref); identifiers matched by blind index."""
+        rows = await self.find(query, status=status, division=division, scope=scope)
         more = len(rows) > query.limit
         rows = rows[: query.limit]
         today = self.clock.now().date()

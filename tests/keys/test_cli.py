@@ -1,0 +1,139 @@
+"""``wallet keys ...`` end to end in a subprocess.
+
+Until ``wallet.cli`` registers the ``keys`` tree itself, the runner adds it to
+the real parser with :func:`wallet.keys.cli.register` and runs the real
+``main`` (same error handling and exit codes).
+"""
+
+import asyncio
+import os
+import sys
+
+import orjson
+
+from tests.keys.helpers import make_store
+from wallet.jws import decode
+from wallet.keys import SigningKey, verify_trust_list
+
+RUNNER = """
+import argparse, contextlib, io, json, sys
+import wallet.cli as cli
+from wallet.keys.cli import register
+build = cli._parser
+def parser():
+    p = build()
+    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+    if "keys" not in sub.choices:
+        register(sub)
+    return p
+cli._parser = parser
+results = []
+for argv in json.loads(sys.argv[1]):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = cli.main(argv)
+        except SystemExit as exc:
+            code = exc.code
+    results.append([code, out.getvalue(), err.getvalue()])
+print(json.dumps(results))
+"""
+
+
+async def _keys(settings, *commands):
+    """Run each ``wallet keys`` command line in one subprocess; (code, stdout, stderr) each."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "WALLET_MASTER_KEY": settings.master_key,
+        "WALLET_DATA_DIR": str(settings.data_dir),
+    }
+    argvs = [["keys", *command] for command in commands]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        RUNNER,
+        orjson.dumps(argvs).decode(),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    return [tuple(result) for result in orjson.loads(out)]
+
+
+async def test_init_rotate_list_and_trust_list(rt, settings):
+    init, again, rotate, listing, trust_list, trust_json = await _keys(
+        settings,
+        ["init", "--province", "210000", "--province", "110000"],
+        ["init", "--province", "210000"],
+        ["rotate", "--use", "presentation"],
+        ["list"],
+        ["trust-list"],
+        ["trust-list", "--json"],
+    )
+    assert init[0] == 0, init[2]
+    assert init[1].count("created") == 4
+    assert "seal-210000-" in init[1] and "seal-110000-" in init[1]
+    assert again[0] == 0 and again[1].count("exists") == 3 and "created" not in again[1]
+
+    old_pres = (await SigningKey.get(use="presentation", status="retired")).kid
+    new_pres = (await SigningKey.get(use="presentation", status="active")).kid
+    assert rotate[0] == 0 and new_pres in rotate[1]
+
+    code, out, _ = listing
+    assert code == 0
+    lines = out.splitlines()
+    header = ["KID", "USE", "DIVISION", "STATUS", "CREATED", "RETIRED", "SIGNED_UNTIL"]
+    assert lines[0].split() == header
+    assert len(lines) == 1 + 5
+    assert any(line.startswith(old_pres) and " retired " in line for line in lines)
+    store, _ = make_store(rt)
+    printed = "".join(result[1] + result[2] for result in (init, again, rotate, listing))
+    for row in await SigningKey.all():
+        assert row.private_wrapped not in printed
+    for use, division in [("root", None), ("presentation", None), ("seal", "210000")]:
+        private_key = (await store.active_key(use, division)).private_key
+        assert private_key.hex() not in printed.lower()
+
+    assert trust_list[0] == 0
+    token = trust_list[1].strip()
+    root_pub = (await store.active_key("root")).public_key
+    trust = verify_trust_list(token, root_pub, rt.sm2, decode(token).payload["iat"])
+    assert old_pres in trust.keys and new_pres in trust.keys and len(trust.keys) == 5
+
+    assert trust_json[0] == 0
+    payload = orjson.loads(trust_json[1])
+    assert payload["iss"] == "rtel-wallet" and len(payload["keys"]) == 5
+
+
+async def test_bad_input_and_missing_keys(rt, settings):
+    bad_province, no_division, bad_use, no_root = await _keys(
+        settings,
+        ["init", "--province", "210100"],
+        ["rotate", "--use", "seal"],
+        ["rotate", "--use", "stamp"],
+        ["trust-list"],
+    )
+    assert bad_province[0] == 1 and "210100 is not" in bad_province[2]
+    assert no_division[0] == 1 and "division" in no_division[2]
+    assert bad_use[0] == 2
+    assert no_root[0] == 1 and "wallet keys init" in no_root[2]
+    assert await SigningKey.all().count() == 0
+
+
+async def test_revoke(rt, settings):
+    store, _ = make_store(rt)
+    await store.init([])
+    kid = (await store.active_key("presentation")).kid
+    revoke, unknown, listing = await _keys(
+        settings,
+        ["revoke", kid, "--reason", "test"],
+        ["revoke", "pres-00000000", "--reason", "x"],
+        ["list"],
+    )
+    assert revoke[0] == 0 and kid in revoke[1], revoke[2]
+    assert (await SigningKey.get(kid=kid)).status == "revoked"
+    assert unknown[0] == 1 and "no signing key" in unknown[2]
+    assert any(line.startswith(kid) and " revoked " in line for line in listing[1].splitlines())

@@ -1,0 +1,1 @@
+"""Enforcement officers (执法人员, inspectors): accounts, sign-in and roles."""

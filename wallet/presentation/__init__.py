@@ -1,0 +1,1 @@
+"""Presenting a licence (亮证, showing): dynamic QR tokens, offline credentials and codes."""

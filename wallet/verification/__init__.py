@@ -1,0 +1,1 @@
+"""Verifying presented licences: the verdict, its checks and the verification log."""
