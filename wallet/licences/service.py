@@ -5,7 +5,10 @@ holder, seals it with the issuing province's key and records it, idempotent
 by kind + number + version. ``change_status`` applies the lifecycle rules.
 Both write an outbox event and an audit entry in the caller's unit of work
 and keep the live-status cache in step (deleted before commit, written
-after).
+after). The rules that turn a validated version into rows (holder records,
+licence, identifier, canonical document, version row, outbox event) are
+plain builders here, shared by this per-row path and the bulk importer
+(:mod:`wallet.licences.importer`).
 """
 
 from __future__ import annotations
@@ -47,10 +50,22 @@ from wallet.uow import UnitOfWork
 from wallet.vault import Vault, mask_id_number
 
 __all__ = [
+    "DOCUMENT_CONTEXT",
+    "HolderRef",
+    "PreparedVersion",
     "Registry",
     "UpsertResult",
+    "check_new_version",
+    "check_same_content",
+    "holder_ref",
     "licence_view",
+    "live_status",
+    "outbox_event",
     "seal_division_of",
+    "seal_horizon",
+    "stamp_licence",
+    "version_document",
+    "version_validity",
 ]
 
 DOCUMENT_CONTEXT = "licence_version.document"
@@ -73,14 +88,41 @@ class UpsertResult:
     created: bool
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedVersion:
+    """A validated version with its normalised face, licence number and derived keys."""
+
+    data: VersionIn
+    kind: LicenceKind
+    face: dict[str, Any]
+    number: str
+    number_index: str
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class HolderRef:
+    """The holder a version names, read from its face (before any database lookup).
+
+    ``holder_type`` follows the kind; ``code`` is the resident ID number of a
+    person or the USCC of an operator; ``plate`` and ``colour`` name the
+    vehicle of a vehicle licence.
+    """
+
+    holder_type: str
+    code: str
+    code_type: str
+    name: str
+    plate: str = ""
+    colour: str = ""
+
+
 @dataclass(frozen=True)
 class _Holder:
     person: Person | None
     enterprise: Enterprise | None
     vehicle: Vehicle | None
-    code: str
-    code_type: str
-    name: str
+    ref: HolderRef
 
 
 def _scope_check(scope: str | None, division: str) -> None:
@@ -169,16 +211,21 @@ class Registry:
             raise ValidationFailed(errors=problems)
         return kind, face
 
+    def prepare(self, data: VersionIn) -> PreparedVersion:
+        """:meth:`validate` plus the licence number, its blind index and the content digest."""
+        kind, face = self.validate(data)
+        number = str(face[kind.number_field])
+        return PreparedVersion(data, kind, face, number, self.number_index(number),
+                               self.content_digest(data, face))
+
     async def upsert_version(self, uow: UnitOfWork, data: VersionIn, *, actor: str,
                              scope: str | None = None) -> UpsertResult:
         """Record one version (idempotent by kind + number + version) and seal it."""
-        kind, face = self.validate(data)
+        item = self.prepare(data)
         _scope_check(scope, data.issuer.division)
-        number = str(face[kind.number_field])
-        index = self.number_index(number)
-        digest = self._content_digest(data, face)
+        kind, digest = item.kind, item.digest
         conn = uow.conn
-        query = Licence.filter(kind=kind.code, number_index=index).using_db(conn)
+        query = Licence.filter(kind=kind.code, number_index=item.number_index).using_db(conn)
         if uow.is_postgres:
             query = query.select_for_update()
         licence = await query.first()
@@ -188,62 +235,25 @@ class Registry:
                 licence_id=licence.id, version=data.version
             ).using_db(conn)
             if existing is not None:
-                if existing.content_digest != digest:
-                    raise Conflict(
-                        "this version already exists with different content; "
-                        "send a new version number"
-                    )
+                check_same_content(existing.content_digest, digest)
                 return UpsertResult(licence, existing, created=False)
             _scope_check(scope, licence.issuer_division)
-            if data.version < licence.version:
-                raise Conflict(f"version {data.version} is older than the current "
-                               f"version {licence.version}", current_version=licence.version)
-            if RegistryStatus(licence.status) in TERMINAL:
-                raise Conflict(f"the licence is {licence.status}: no new version can be issued")
-        holder = await self._resolve_holder(uow, kind, face, data, now)
+            check_new_version(licence, data.version)
+        holder = await self._resolve_holder(uow, item, now)
         issued_at = data.issued_at or now
-        valid_from = _date(face.get("valid_from"))
-        valid_until = _date(face.get("valid_until"))
-        if valid_until is None and kind.default_validity_years and valid_from is not None:
-            valid_until = _add_years(valid_from, kind.default_validity_years)
+        valid_from, valid_until = version_validity(item)
         if licence is None:
-            licence = Licence(
-                id=uuid.uuid4(), ref=new_ref(), kind=kind.code, number_index=index,
-                number_display=_display_number(kind, number),
-                serial=data.serial or _default_serial(index, issued_at),
-                issuer_uscc=data.issuer.uscc, issuer_division=data.issuer.division,
-                issuer_name=data.issuer.name, status=RegistryStatus.VALID.value,
-                version=data.version, created_at=now,
-            )
-        licence.holder_person = holder.person  # type: ignore[assignment]
-        licence.holder_enterprise = holder.enterprise  # type: ignore[assignment]
-        licence.vehicle = holder.vehicle  # type: ignore[assignment]
-        licence.version = data.version
-        licence.valid_from, licence.valid_until = valid_from, valid_until
-        licence.issuer_uscc, licence.issuer_name = data.issuer.uscc, data.issuer.name
-        licence.issuer_division = data.issuer.division
-        licence.updated_at = now
-        identifier = identifiers.make_licence_identifier(
-            kind.type_code, data.issuer.uscc, licence.serial, data.version
-        )
-        licence.identifier = identifier
+            licence = self.new_licence(item, issued_at, now)
+        identifier = stamp_licence(licence, item, holder.person, holder.enterprise, holder.vehicle,
+                                   valid_from, valid_until, now)
         seal_key = await self.keys.active_key("seal", seal_division_of(data.issuer.division))
-        document = canonical_document(
-            identifier=identifier, type_code=kind.type_code, kind=kind.code,
-            version=data.version, number=number,
-            holder={"code": holder.code, "code_type": holder.code_type, "name": holder.name},
-            issuer={"uscc": data.issuer.uscc, "division": data.issuer.division,
-                    "name": data.issuer.name},
+        document = version_document(item, holder.ref, identifier, issued_at, valid_from,
+                                    valid_until)
+        version = self.new_version(
+            licence, item, identifier, document,
+            seal_document(document, seal_key.private_key, self.sm2), seal_key.kid,
             issued_at=issued_at, valid_from=valid_from, valid_until=valid_until,
-            change_type=data.change_type, face=face,
-        )
-        version = LicenceVersion(
-            id=uuid.uuid4(), licence_id=licence.id, version=data.version, identifier=identifier,
-            change_type=data.change_type, reason=data.reason, authority=actor,
-            document_sealed=self.vault.seal(document.decode(), DOCUMENT_CONTEXT),
-            content_digest=digest, issued_at=issued_at, valid_from=valid_from,
-            valid_until=valid_until, seal=seal_document(document, seal_key.private_key, self.sm2),
-            seal_kid=seal_key.kid, created_at=now,
+            actor=actor, now=now,
         )
         await forget_status(self.cache, licence.ref)
         try:
@@ -251,8 +261,8 @@ class Registry:
             await version.save(using_db=conn)
         except IntegrityError:
             raise Conflict("a concurrent update touched this licence; retry") from None
-        if valid_until is not None:
-            signed_until = datetime.combine(valid_until, datetime.max.time(), tzinfo=now.tzinfo)
+        signed_until = seal_horizon(valid_until, now)
+        if signed_until is not None:
             await self.keys.note_signed(seal_key.kid, signed_until, conn=conn)
         await self._emit(uow, "licence.version", licence, now,
                          {"identifier": identifier, "change_type": data.change_type})
@@ -355,7 +365,8 @@ class Registry:
 
     # -- helpers ------------------------------------------------------------
 
-    def _content_digest(self, data: VersionIn, face: Mapping[str, Any]) -> str:
+    def content_digest(self, data: VersionIn, face: Mapping[str, Any]) -> str:
+        """Blind digest of everything a version says: same digest = same version content."""
         content = orjson.dumps(
             {"face": face, "change": data.change_type, "reason": data.reason,
              "issuer": data.issuer.model_dump(), "holder": data.holder.uscc if data.holder else None,
@@ -365,73 +376,228 @@ class Registry:
         )
         return self.vault.blind_index(content.decode(), "version_content")
 
-    async def _resolve_holder(self, uow: UnitOfWork, kind: LicenceKind, face: Mapping[str, Any],
-                              data: VersionIn, now: datetime) -> _Holder:
+    # -- builders shared with the bulk importer (no database access) -------
+
+    def person_index(self, id_number: str) -> str:
+        """Blind index of a resident ID number (the person's lookup key)."""
+        return self.vault.blind_index(id_number, "resident_id")
+
+    def new_person(self, ref: HolderRef, now: datetime) -> Person:
+        """An unsaved person for a person holder (ID number and name sealed)."""
+        return Person(
+            id=uuid.uuid4(), id_number_index=self.person_index(ref.code),
+            id_number_sealed=self.vault.seal(ref.code, "person.id_number"),
+            name_sealed=self.vault.seal(ref.name, "person.name"),
+            name_index=self.vault.blind_index(ref.name, "name"),
+            created_at=now, updated_at=now,
+        )
+
+    def refresh_person(self, person: Person, ref: HolderRef, now: datetime) -> bool:
+        """Take the name the version prints; True when the person changed."""
+        name_index = self.vault.blind_index(ref.name, "name")
+        if person.name_index == name_index:
+            return False
+        person.name_sealed = self.vault.seal(ref.name, "person.name")
+        person.name_index = name_index
+        person.updated_at = now
+        return True
+
+    @staticmethod
+    def new_enterprise(ref: HolderRef, now: datetime) -> Enterprise:
+        """An unsaved operator, registered in the division its USCC names."""
+        return Enterprise(id=uuid.uuid4(), uscc=ref.code, name=ref.name, division=ref.code[2:8],
+                          created_at=now, updated_at=now)
+
+    @staticmethod
+    def refresh_enterprise(enterprise: Enterprise, ref: HolderRef, now: datetime) -> bool:
+        """Take the operator name the version prints (when it prints one); True when changed."""
+        if not ref.name or enterprise.name == ref.name:
+            return False
+        enterprise.name, enterprise.updated_at = ref.name, now
+        return True
+
+    @staticmethod
+    def new_vehicle(ref: HolderRef, enterprise: Enterprise, now: datetime) -> Vehicle:
+        """An unsaved vehicle of ``enterprise``."""
+        return Vehicle(id=uuid.uuid4(), plate_number=ref.plate, plate_colour=ref.colour,
+                       enterprise=enterprise, created_at=now, updated_at=now)
+
+    @staticmethod
+    def refresh_vehicle(vehicle: Vehicle, enterprise: Enterprise, now: datetime) -> bool:
+        """Move the vehicle to ``enterprise`` (transferred to another operator); True if moved."""
+        if vehicle.enterprise_id == enterprise.id:  # type: ignore[attr-defined]
+            return False
+        vehicle.enterprise = enterprise
+        vehicle.updated_at = now
+        return True
+
+    def new_licence(self, item: PreparedVersion, issued_at: datetime, now: datetime) -> Licence:
+        """An unsaved licence for the first version seen of a number."""
+        data = item.data
+        return Licence(
+            id=uuid.uuid4(), ref=new_ref(), kind=item.kind.code, number_index=item.number_index,
+            number_display=_display_number(item.kind, item.number),
+            serial=data.serial or _default_serial(item.number_index, issued_at),
+            issuer_uscc=data.issuer.uscc, issuer_division=data.issuer.division,
+            issuer_name=data.issuer.name, status=RegistryStatus.VALID.value,
+            version=data.version, created_at=now,
+        )
+
+    def new_version(self, licence: Licence, item: PreparedVersion, identifier: str,
+                    document: bytes, seal: str, seal_kid: str, *, issued_at: datetime,
+                    valid_from: date | None, valid_until: date | None, actor: str,
+                    now: datetime) -> LicenceVersion:
+        """An unsaved version row: the document sealed by the vault, with its SM2 seal."""
+        data = item.data
+        return LicenceVersion(
+            id=uuid.uuid4(), licence_id=licence.id, version=data.version, identifier=identifier,
+            change_type=data.change_type, reason=data.reason, authority=actor,
+            document_sealed=self.vault.seal(document.decode(), DOCUMENT_CONTEXT),
+            content_digest=item.digest, issued_at=issued_at, valid_from=valid_from,
+            valid_until=valid_until, seal=seal, seal_kid=seal_kid, created_at=now,
+        )
+
+    async def _resolve_holder(self, uow: UnitOfWork, item: PreparedVersion,
+                              now: datetime) -> _Holder:
         conn = uow.conn
-        if kind.holder_type == "person":
-            id_field = kind.resident_id_field or kind.number_field
-            id_number, name = str(face[id_field]), str(face.get("name", ""))
-            index = self.vault.blind_index(id_number, "resident_id")
-            person = await Person.get_or_none(id_number_index=index).using_db(conn)
+        ref = holder_ref(item)
+        if ref.holder_type == "person":
+            person = await Person.get_or_none(
+                id_number_index=self.person_index(ref.code)).using_db(conn)
             if person is None:
-                person = await Person.create(
-                    id=uuid.uuid4(), id_number_index=index,
-                    id_number_sealed=self.vault.seal(id_number, "person.id_number"),
-                    name_sealed=self.vault.seal(name, "person.name"),
-                    name_index=self.vault.blind_index(name, "name"),
-                    created_at=now, updated_at=now, using_db=conn,
-                )
-            elif person.name_index != self.vault.blind_index(name, "name"):
-                person.name_sealed = self.vault.seal(name, "person.name")
-                person.name_index = self.vault.blind_index(name, "name")
-                person.updated_at = now
+                person = self.new_person(ref, now)
+                await person.save(using_db=conn, force_create=True)
+            elif self.refresh_person(person, ref, now):
                 await person.save(using_db=conn)
-            return _Holder(person, None, None, id_number, kind.holder_code_type, name)
-        if kind.holder_type == "enterprise":
-            uscc, name = str(face["uscc"]), str(face.get("operator_name", ""))
-        else:
-            assert data.holder is not None  # validate() requires it
-            uscc, name = data.holder.uscc.upper(), str(face.get("operator_name", ""))
-        enterprise = await Enterprise.get_or_none(uscc=uscc).using_db(conn)
+            return _Holder(person, None, None, ref)
+        enterprise = await Enterprise.get_or_none(uscc=ref.code).using_db(conn)
         if enterprise is None:
-            enterprise = await Enterprise.create(
-                id=uuid.uuid4(), uscc=uscc, name=name, division=uscc[2:8],
-                created_at=now, updated_at=now, using_db=conn,
-            )
-        elif name and enterprise.name != name:
-            enterprise.name, enterprise.updated_at = name, now
+            enterprise = self.new_enterprise(ref, now)
+            await enterprise.save(using_db=conn, force_create=True)
+        elif self.refresh_enterprise(enterprise, ref, now):
             await enterprise.save(using_db=conn)
         vehicle = None
-        if kind.holder_type == "vehicle":
-            plate, colour = str(face["plate_number"]), str(face.get("plate_colour", ""))
-            vehicle = await Vehicle.get_or_none(plate_number=plate,
-                                                plate_colour=colour).using_db(conn)
+        if ref.holder_type == "vehicle":
+            vehicle = await Vehicle.get_or_none(plate_number=ref.plate,
+                                                plate_colour=ref.colour).using_db(conn)
             if vehicle is None:
-                vehicle = await Vehicle.create(
-                    id=uuid.uuid4(), plate_number=plate, plate_colour=colour,
-                    enterprise=enterprise, created_at=now, updated_at=now, using_db=conn,
-                )
-            elif vehicle.enterprise_id != enterprise.id:  # type: ignore[attr-defined]
-                vehicle.enterprise = enterprise  # transferred to another operator
-                vehicle.updated_at = now
+                vehicle = self.new_vehicle(ref, enterprise, now)
+                await vehicle.save(using_db=conn, force_create=True)
+            elif self.refresh_vehicle(vehicle, enterprise, now):
                 await vehicle.save(using_db=conn)
-        return _Holder(None, enterprise, vehicle, uscc, kind.holder_code_type, name)
+        return _Holder(None, enterprise, vehicle, ref)
 
     async def _emit(self, uow: UnitOfWork, topic: str, licence: Licence, now: datetime,
                     extra: Mapping[str, Any]) -> None:
-        # Refs only: the aggregation worker reads the licence itself at send time,
-        # so the outbox never holds personal data.
-        await OutboxEvent.create(
-            topic=topic, licence_ref=licence.ref, created_at=now, next_attempt_at=now,
-            payload={"ref": licence.ref, "kind": licence.kind, "version": licence.version,
-                     "status": licence.status, "division": licence.issuer_division, **extra},
-            using_db=uow.conn,
-        )
+        await outbox_event(topic, licence, now, extra).save(using_db=uow.conn, force_create=True)
 
     def _after_commit_status(self, uow: UnitOfWork, licence: Licence) -> None:
-        live = LiveStatus(licence.status, licence.version, licence.valid_until)
+        live = live_status(licence)
         ref, cache = licence.ref, self.cache
         uow.after_commit(lambda: write_status(cache, ref, live))
+
+
+def holder_ref(item: PreparedVersion) -> HolderRef:
+    """The holder ``item`` names: a person by resident ID, an operator by USCC, a vehicle."""
+    kind, face, data = item.kind, item.face, item.data
+    if kind.holder_type == "person":
+        id_field = kind.resident_id_field or kind.number_field
+        return HolderRef("person", str(face[id_field]), kind.holder_code_type,
+                         str(face.get("name", "")))
+    if kind.holder_type == "enterprise":
+        return HolderRef("enterprise", str(face["uscc"]), kind.holder_code_type,
+                         str(face.get("operator_name", "")))
+    assert data.holder is not None  # validate() requires it
+    return HolderRef("vehicle", data.holder.uscc.upper(), kind.holder_code_type,
+                     str(face.get("operator_name", "")), plate=str(face["plate_number"]),
+                     colour=str(face.get("plate_colour", "")))
+
+
+def check_same_content(existing_digest: str, digest: str) -> None:
+    """A version number is sent again: it must say the same thing (else 409)."""
+    if existing_digest != digest:
+        raise Conflict("this version already exists with different content; "
+                       "send a new version number")
+
+
+def check_new_version(licence: Licence, version: int) -> None:
+    """A new version of an existing licence: not older than the current, not after the end."""
+    if version < licence.version:
+        raise Conflict(f"version {version} is older than the current "
+                       f"version {licence.version}", current_version=licence.version)
+    if RegistryStatus(licence.status) in TERMINAL:
+        raise Conflict(f"the licence is {licence.status}: no new version can be issued")
+
+
+def version_validity(item: PreparedVersion) -> tuple[date | None, date | None]:
+    """Validity start and end; the kind's default term when the face prints no end."""
+    valid_from = _date(item.face.get("valid_from"))
+    valid_until = _date(item.face.get("valid_until"))
+    years = item.kind.default_validity_years
+    if valid_until is None and years and valid_from is not None:
+        valid_until = _add_years(valid_from, years)
+    return valid_from, valid_until
+
+
+def stamp_licence(licence: Licence, item: PreparedVersion, person: Person | None,
+                  enterprise: Enterprise | None, vehicle: Vehicle | None,
+                  valid_from: date | None, valid_until: date | None, now: datetime) -> str:
+    """Make ``licence`` carry the version ``item`` (holder, issuer, validity); its identifier."""
+    data = item.data
+    licence.holder_person = person  # type: ignore[assignment]
+    licence.holder_enterprise = enterprise  # type: ignore[assignment]
+    licence.vehicle = vehicle  # type: ignore[assignment]
+    licence.version = data.version
+    licence.valid_from, licence.valid_until = valid_from, valid_until
+    licence.issuer_uscc, licence.issuer_name = data.issuer.uscc, data.issuer.name
+    licence.issuer_division = data.issuer.division
+    licence.updated_at = now
+    licence.identifier = identifiers.make_licence_identifier(
+        item.kind.type_code, data.issuer.uscc, licence.serial, data.version
+    )
+    return licence.identifier
+
+
+def version_document(item: PreparedVersion, holder: HolderRef, identifier: str,
+                     issued_at: datetime, valid_from: date | None,
+                     valid_until: date | None) -> bytes:
+    """The canonical document (the bytes the seal signs) of the version ``item``."""
+    data, kind = item.data, item.kind
+    return canonical_document(
+        identifier=identifier, type_code=kind.type_code, kind=kind.code,
+        version=data.version, number=item.number,
+        holder={"code": holder.code, "code_type": holder.code_type, "name": holder.name},
+        issuer={"uscc": data.issuer.uscc, "division": data.issuer.division,
+                "name": data.issuer.name},
+        issued_at=issued_at, valid_from=valid_from, valid_until=valid_until,
+        change_type=data.change_type, face=item.face,
+    )
+
+
+def seal_horizon(valid_until: date | None, now: datetime) -> datetime | None:
+    """Until when a seal over a version valid until ``valid_until`` must stay verifiable."""
+    if valid_until is None:
+        return None
+    return datetime.combine(valid_until, datetime.max.time(), tzinfo=now.tzinfo)
+
+
+def outbox_event(topic: str, licence: Licence, now: datetime,
+                 extra: Mapping[str, Any]) -> OutboxEvent:
+    """An unsaved outbox event about ``licence`` as it stands now.
+
+    Refs only: the aggregation worker reads the licence itself at send time,
+    so the outbox never holds personal data.
+    """
+    return OutboxEvent(
+        topic=topic, licence_ref=licence.ref, created_at=now, next_attempt_at=now,
+        payload={"ref": licence.ref, "kind": licence.kind, "version": licence.version,
+                 "status": licence.status, "division": licence.issuer_division, **extra},
+    )
+
+
+def live_status(licence: Licence) -> LiveStatus:
+    """What the status cache holds for ``licence``."""
+    return LiveStatus(licence.status, licence.version, licence.valid_until)
 
 
 def _date(value: object) -> date | None:

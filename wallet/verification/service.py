@@ -37,7 +37,13 @@ from wallet.presentation.tokens import Claims
 from wallet.presentation.totp import verify_offline_code
 from wallet.vault import Vault, mask_id_number
 from wallet.verification.models import VerificationRecord
-from wallet.verification.verdict import CLOCK_SKEW, Verdict, check_token, status_verdict
+from wallet.verification.verdict import (
+    CLOCK_SKEW,
+    TokenCheck,
+    Verdict,
+    check_token,
+    status_verdict,
+)
 
 __all__ = ["Outcome", "Verifier", "trust_list_from_keys"]
 
@@ -45,6 +51,7 @@ log = logging.getLogger(__name__)
 
 TRUST_REFRESH: Final = 10.0
 DB_TIMEOUT: Final = 2.0
+FORCED_REFRESH: Final = 1.0
 SCAN_LIMIT: Final = (120, 60)  # per officer and per device: 120 scans a minute
 LOOKUP_LIMIT: Final = (20, 3600)  # lookups reveal data without the holder: 20 an hour
 _AUTHENTIC: Final = frozenset({Verdict.VALID, Verdict.EXPIRED, Verdict.REVOKED,
@@ -82,6 +89,20 @@ class Verifier:
         self.keys, self.cache, self.sm2, self.clock, self.vault = keys, cache, sm2, clock, vault
         self._trust: TrustList | None = None
         self._trust_loaded = 0.0
+
+    def forget_trust(self) -> None:
+        """Drop the cached trust list (the next verification reloads it)."""
+        self._trust = None
+
+    async def _check(self, qr: str, now: int) -> TokenCheck:
+        checked = check_token(qr, await self.trust(), now, self.sm2)
+        if (checked.verdict is Verdict.UNKNOWN_KEY and checked.presentation is not None
+                and time.monotonic() - self._trust_loaded > FORCED_REFRESH):
+            # A key rotated in by another process minutes ago is not "unknown":
+            # look again before saying so (at most once a second).
+            self._trust_loaded = 0.0
+            checked = check_token(qr, await self.trust(), now, self.sm2)
+        return checked
 
     async def trust(self) -> TrustList:
         """The current trust list (reloaded from the key table every few seconds).
@@ -124,12 +145,11 @@ class Verifier:
         await self._rate_limit(officer, "scan", SCAN_LIMIT)
         now = self.clock.timestamp()
         try:
-            trust = await self.trust()
+            checked = await self._check(qr, now)
         except Unavailable:
             outcome = Outcome(Verdict.STATUS_UNAVAILABLE, detail="trust list unavailable")
             await self._log(officer, "scan", outcome, None)
             return outcome
-        checked = check_token(qr, trust, now, self.sm2)
         presentation = checked.presentation
         if checked.verdict is not None or presentation is None:
             outcome = Outcome(checked.verdict or Verdict.MALFORMED, detail=checked.detail)
