@@ -10,14 +10,15 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from wallet.errors import WalletError
 from wallet.settings import Settings, load_settings
 
 __all__ = ["main"]
 
-Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
+Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
 
 async def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:

@@ -52,7 +52,8 @@ class Runtime:
     @cached_property
     def verifier(self) -> Verifier:
         """The online verifier (one per process: it holds the trust list in memory)."""
-        return Verifier(self.keys, self.cache, self.sm2, self.clock, self.vault)
+        return Verifier(self.keys, self.cache, self.sm2, self.clock, self.vault,
+                        self.settings.scan_rate_limit, self.settings.lookup_rate_limit)
 
     @cached_property
     def presenter(self) -> Presenter:

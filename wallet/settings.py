@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     offline_credential_lifetime: int = Field(default=7 * 86400, ge=3600, le=7 * 86400)
     authority_clock_skew: int = Field(default=300, ge=5, le=3600,
                                       description="Accepted age of a signed authority request, s")
+    scan_rate_limit: int = Field(default=120, ge=1, description="Scans per officer (and per device) per minute")
+    lookup_rate_limit: int = Field(default=20, ge=1, description="Lookups per officer (and per device) per hour")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("database_url")

@@ -239,3 +239,17 @@ async def test_trust_list_is_signed_by_root(scene):
     trust = await scene.trust()
     uses = sorted({k.use.value for k in trust.keys.values()})
     assert uses == ["presentation", "root", "seal"]
+
+
+async def test_scans_are_rate_limited_per_officer(scene):
+    qr = await scene.qr()
+    saved, scene.rt.verifier.scan_limit = scene.rt.verifier.scan_limit, (3, 60)
+    try:
+        codes = [
+            (await scene.caller.http.post(VERIFY, json={"qr": qr}, headers=scene.officer.headers)
+             ).status_code
+            for _ in range(4)
+        ]
+    finally:
+        scene.rt.verifier.scan_limit = saved
+    assert codes == [200, 200, 200, 429]

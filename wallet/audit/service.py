@@ -46,7 +46,7 @@ async def append(conn: BaseDBAsyncClient, *, at: datetime, actor: str, action: s
     detail = dict(detail or {})
     if conn.capabilities.dialect == "postgres":
         await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [_LOCK_KEY])
-    head = await AuditHead.get_or_none(id=_HEAD_ID).using_db(conn)
+    head = await AuditHead.get_or_none(id=_HEAD_ID, using_db=conn)
     prev_hash = head.last_hash if head else GENESIS
     entry_id = (head.last_id if head else 0) + 1
     at = at.astimezone(UTC)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from wallet import identifiers
 from wallet.licences.catalogue import LicenceKind
@@ -34,7 +34,7 @@ def sample_face(kind: LicenceKind, rng: random.Random, division: str = "210102",
     """A complete valid face of ``kind``; ``overrides`` replace single fields."""
     name = rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(rng.randint(1, 2)))
     birth = date(rng.randint(1960, 2000), rng.randint(1, 12), rng.randint(1, 28))
-    sex = rng.choice("MF")
+    sex: Literal["M", "F"] = "M" if rng.random() < 0.5 else "F"
     id_number = identifiers.make_resident_id(rng, area=division, birth=birth, sex=sex)
     operator = "示例" + "".join(rng.choice(_GIVEN) for _ in range(2)) + "运输有限公司"
     full: dict[str, Any] = {

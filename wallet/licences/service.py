@@ -233,7 +233,7 @@ class Registry:
         if licence is not None:
             existing = await LicenceVersion.get_or_none(
                 licence_id=licence.id, version=data.version
-            ).using_db(conn)
+            , using_db=conn)
             if existing is not None:
                 check_same_content(existing.content_digest, digest)
                 return UpsertResult(licence, existing, created=False)
@@ -470,7 +470,7 @@ class Registry:
             elif self.refresh_person(person, ref, now):
                 await person.save(using_db=conn)
             return _Holder(person, None, None, ref)
-        enterprise = await Enterprise.get_or_none(uscc=ref.code).using_db(conn)
+        enterprise = await Enterprise.get_or_none(uscc=ref.code, using_db=conn)
         if enterprise is None:
             enterprise = self.new_enterprise(ref, now)
             await enterprise.save(using_db=conn, force_create=True)
@@ -479,7 +479,7 @@ class Registry:
         vehicle = None
         if ref.holder_type == "vehicle":
             vehicle = await Vehicle.get_or_none(plate_number=ref.plate,
-                                                plate_colour=ref.colour).using_db(conn)
+                                                plate_colour=ref.colour, using_db=conn)
             if vehicle is None:
                 vehicle = self.new_vehicle(ref, enterprise, now)
                 await vehicle.save(using_db=conn, force_create=True)

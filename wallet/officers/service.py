@@ -103,7 +103,9 @@ class Officers:
                                      password)
         if officer is None or not ok or not officer.enabled or officer.device_id != device_id:
             async with self.cache.pipeline(transaction=True) as pipe:
-                await pipe.incr(failures_key).expire(failures_key, _LOCKOUT).execute()
+                pipe.incr(failures_key)
+                pipe.expire(failures_key, _LOCKOUT)
+                await pipe.execute()
             raise BadCredentials()
         await self.cache.delete(failures_key)
         session = OfficerSession(officer.id, officer.badge, officer.division, officer.role,

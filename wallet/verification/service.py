@@ -52,8 +52,6 @@ log = logging.getLogger(__name__)
 TRUST_REFRESH: Final = 10.0
 DB_TIMEOUT: Final = 2.0
 FORCED_REFRESH: Final = 1.0
-SCAN_LIMIT: Final = (120, 60)  # per officer and per device: 120 scans a minute
-LOOKUP_LIMIT: Final = (20, 3600)  # lookups reveal data without the holder: 20 an hour
 _AUTHENTIC: Final = frozenset({Verdict.VALID, Verdict.EXPIRED, Verdict.REVOKED,
                                Verdict.SUSPENDED, Verdict.CANCELLED, Verdict.SUPERSEDED})
 
@@ -85,8 +83,11 @@ def trust_list_from_keys(keys: list[SigningKey], now: datetime) -> TrustList:
 
 class Verifier:
     def __init__(self, keys: KeyStore, cache: Redis, sm2: SM2Backend, clock: Clock,
-                 vault: Vault) -> None:
+                 vault: Vault, scans_per_minute: int = 120, lookups_per_hour: int = 20) -> None:
         self.keys, self.cache, self.sm2, self.clock, self.vault = keys, cache, sm2, clock, vault
+        self.scan_limit = (scans_per_minute, 60)
+        # Lookups reveal data without the holder's action: limited much more tightly.
+        self.lookup_limit = (lookups_per_hour, 3600)
         self._trust: TrustList | None = None
         self._trust_loaded = 0.0
 
@@ -142,7 +143,7 @@ class Verifier:
 
     async def verify(self, qr: str, officer: OfficerSession) -> Outcome:
         """Verify a scanned string for ``officer``; the answer is always a verdict."""
-        await self._rate_limit(officer, "scan", SCAN_LIMIT)
+        await self._rate_limit(officer, "scan", self.scan_limit)
         now = self.clock.timestamp()
         try:
             checked = await self._check(qr, now)
@@ -182,7 +183,7 @@ class Verifier:
         """
         if id_number and officer.role != "supervisor":
             raise Forbidden("lookups by ID number need the supervisor role")
-        await self._rate_limit(officer, "lookup", LOOKUP_LIMIT)
+        await self._rate_limit(officer, "lookup", self.lookup_limit)
         licences = await registry.find(SearchIn(plate_number=plate_number, number=number,
                                                 id_number=id_number, kind=kind, limit=20))
         outcomes = []
