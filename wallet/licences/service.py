@@ -419,8 +419,9 @@ class Registry:
     @staticmethod
     def new_vehicle(ref: HolderRef, enterprise: Enterprise, now: datetime) -> Vehicle:
         """An unsaved vehicle of ``enterprise``."""
+        # By id, not by object: the enterprise may itself be new and not saved yet.
         return Vehicle(id=uuid.uuid4(), plate_number=ref.plate, plate_colour=ref.colour,
-                       enterprise=enterprise, created_at=now, updated_at=now)
+                       enterprise_id=enterprise.id, created_at=now, updated_at=now)
 
     @staticmethod
     def refresh_vehicle(vehicle: Vehicle, enterprise: Enterprise, now: datetime) -> bool:

@@ -71,6 +71,12 @@ class Presenter:
         return Presentation(qr, datetime.fromtimestamp(now + lifetime, UTC),
                             max(lifetime - REFRESH_MARGIN, 1))
 
+    async def holds(self, ref: str, account_id: uuid.UUID) -> bool:
+        """Whether the account has (had) this licence activated: it may see its history."""
+        from wallet.activation.models import Activation
+
+        return bool(await Activation.exists(licence__ref=ref, account_id=account_id))
+
     async def offline_credential(self, licence: Licence) -> str:
         """A credential for offline showing (lifetime from settings, at most 7 days)."""
         idx = await ensure_status_idx(licence)
