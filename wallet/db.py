@@ -34,6 +34,10 @@ MODEL_MODULES: list[str] = [
     "wallet.authority.models",
     "wallet.officers.models",
     "wallet.verification.models",
+    "wallet.accounts.models",
+    "wallet.enterprises.models",
+    "wallet.claims.models",
+    "wallet.activation.models",
 ]
 
 

@@ -1,0 +1,1 @@
+"""Holder accounts: WeChat sign-in, sessions, real-name binding and the binding transport key."""

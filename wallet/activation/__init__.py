@@ -1,0 +1,1 @@
+"""Activation (激活, activation): binding a claimed licence to one device."""

@@ -1,0 +1,1 @@
+"""Operators on the holder side: binding an enterprise to its legal representative, agents."""
