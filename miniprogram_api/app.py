@@ -5,11 +5,18 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from miniprogram_api import authority
 from httpkit import Operation, build_openapi, exception_handlers, openapi_route, route
 from httpkit.app import runtime_lifespan
 from httpkit.health import health_operations
 from httpkit.middleware import RequestLogMiddleware
+from miniprogram_api import (
+    authority,
+    holder,
+    holder_enterprises,
+    holder_licences,
+    holder_review,
+    presentations,
+)
 from wallet.clock import Clock
 from wallet.settings import Settings
 
@@ -21,7 +28,14 @@ VERSION = "0.1.0"
 
 def operations() -> list[Operation]:
     """Every operation of the backend, in document order (health probes excluded)."""
-    return [*authority.operations()]
+    return [
+        *authority.operations(),
+        *holder.operations(),
+        *holder_licences.operations(),
+        *holder_enterprises.operations(),
+        *holder_review.operations(),
+        *presentations.operations(),
+    ]
 
 
 def openapi_document() -> dict[str, object]:

@@ -36,8 +36,9 @@ __all__ = ["operations"]
 MAX_FEED_BODY = 256 * 1024
 
 
-async def _client(request: Request, runtime: Runtime, max_bytes: int = MAX_FEED_BODY
+async def authenticated_client(request: Request, runtime: Runtime, max_bytes: int = MAX_FEED_BODY
                   ) -> tuple[AuthenticatedClient, bytes]:
+    """The signed request's client and its body (read once, at most ``max_bytes``)."""
     body = await read_body(request, max_bytes)
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     client = await authenticate(
@@ -58,7 +59,7 @@ class ListQuery(BaseModel):
 
 async def upsert_version(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
-    client, body = await _client(request, runtime)
+    client, body = await authenticated_client(request, runtime)
     data = parse_json(body, VersionIn)
     async with unit_of_work() as uow:
         result = await runtime.registry.upsert_version(
@@ -69,7 +70,7 @@ async def upsert_version(request: Request) -> Response:
 
 async def change_status(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
-    client, body = await _client(request, runtime, 4096)
+    client, body = await authenticated_client(request, runtime, 4096)
     change = parse_json(body, StatusIn)
     async with unit_of_work() as uow:
         licence = await runtime.registry.change_status(
@@ -80,7 +81,7 @@ async def change_status(request: Request) -> Response:
 
 async def get_licence(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
-    client, _ = await _client(request, runtime, 0)
+    client, _ = await authenticated_client(request, runtime, 0)
     licence = await runtime.registry.get(request.path_params["ref"],
                                          division_scope(client.division))
     return json_response(runtime.registry.view(licence))
@@ -88,7 +89,7 @@ async def get_licence(request: Request) -> Response:
 
 async def get_version(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
-    client, _ = await _client(request, runtime, 0)
+    client, _ = await authenticated_client(request, runtime, 0)
     licence = await runtime.registry.get(request.path_params["ref"],
                                          division_scope(client.division))
     return json_response(await runtime.registry.version_view(
@@ -97,7 +98,7 @@ async def get_version(request: Request) -> Response:
 
 async def list_licences(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
-    client, _ = await _client(request, runtime, 0)
+    client, _ = await authenticated_client(request, runtime, 0)
     query = parse_query(request, ListQuery)
     items, cursor = await runtime.registry.search(
         SearchIn(kind=query.kind, cursor=query.cursor, limit=query.limit),
@@ -107,7 +108,7 @@ async def list_licences(request: Request) -> Response:
 
 async def search_licences(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
-    client, body = await _client(request, runtime, 4096)
+    client, body = await authenticated_client(request, runtime, 4096)
     query = parse_json(body, SearchIn)
     items, cursor = await runtime.registry.search(query, scope=division_scope(client.division))
     return json_response(LicencePage(items=items, next_cursor=cursor))

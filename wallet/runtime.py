@@ -7,7 +7,7 @@ down as an argument; nothing is created at import time.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -39,6 +39,11 @@ class Runtime:
     vault: Vault
     keys: KeyStore
     master_key: bytes = field(repr=False)
+    _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    def on_close(self, closer: Callable[[], None]) -> None:
+        """Run ``closer`` when the runtime closes (for services built on first use)."""
+        self._closers.append(closer)
 
     @cached_property
     def registry(self) -> Registry:
@@ -82,8 +87,9 @@ async def open_runtime(settings: Settings, clock: Clock | None = None) -> AsyncI
     cache = open_cache(settings)
     clock = clock or SystemClock()
     sm2 = sm2_backend(settings.sm2_backend)
+    runtime: Runtime | None = None
     try:
-        yield Runtime(
+        runtime = Runtime(
             settings=settings,
             clock=clock,
             cache=cache,
@@ -92,6 +98,9 @@ async def open_runtime(settings: Settings, clock: Clock | None = None) -> AsyncI
             keys=KeyStore(master_key, sm2, clock),
             master_key=master_key,
         )
+        yield runtime
     finally:
+        for closer in runtime._closers if runtime else ():
+            closer()
         await cache.aclose()
         await close_database()

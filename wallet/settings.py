@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     wechat_app_secret: str = Field(default="dev-secret", repr=False)
     wechat_api_base: str = Field(default="http://127.0.0.1:8089",
                                  description="WeChat server API base URL")
+    wechat_claim_template_id: str = Field(
+        default="claim-review", description="Subscribe-message template of claim reviews"
+    )
+    identity_provider: Literal["registry", "wechat_face"] = Field(
+        default="registry",
+        description="How real names are verified: registry (development) or wechat_face",
+    )
     session_ttl: int = Field(default=7200, ge=60, le=30 * 86400, description="Holder session TTL, s")
     officer_session_ttl: int = Field(default=3600, ge=60, le=86400)
     qr_lifetime: int = Field(default=60, ge=30, le=300, description="Online QR lifetime, s")

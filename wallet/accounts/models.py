@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -24,6 +26,7 @@ class Account(Model):
     person: fields.OneToOneNullableRelation[Person] = fields.OneToOneField(
         "wallet.Person", related_name="account", null=True, on_delete=fields.SET_NULL
     )
+    person_id: uuid.UUID | None
     phone_sealed = fields.TextField(null=True)
     bound_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -28,6 +30,8 @@ class Activation(Model):
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "wallet.Account", related_name="activations", on_delete=fields.RESTRICT
     )
+    licence_id: uuid.UUID
+    account_id: uuid.UUID
     device_id = fields.CharField(max_length=64)
     device_public_key = fields.CharField(max_length=130, null=True)
     totp_seed_sealed = fields.TextField()
@@ -37,4 +41,4 @@ class Activation(Model):
 
     class Meta:
         table = "activation"
-        indexes = (("licence", "status"), ("account", "status"))
+        indexes = (("licence_id", "status"), ("account_id", "status"))

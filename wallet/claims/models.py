@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -34,6 +36,11 @@ class Claim(Model):
     enterprise: fields.ForeignKeyNullableRelation[Enterprise] = fields.ForeignKeyField(
         "wallet.Enterprise", related_name="claims", null=True, on_delete=fields.RESTRICT
     )
+    licence_id: uuid.UUID
+    account_id: uuid.UUID
+    person_id: uuid.UUID | None
+    enterprise_id: uuid.UUID | None
+    photo: fields.BackwardOneToOneRelation[ClaimPhoto]
     status = fields.CharField(max_length=16)
     reason = fields.CharField(max_length=256, default="")
     reviewed_by = fields.CharField(max_length=128, default="")
@@ -56,6 +63,7 @@ class ClaimPhoto(Model):
     claim: fields.OneToOneRelation[Claim] = fields.OneToOneField(
         "wallet.Claim", related_name="photo", on_delete=fields.CASCADE
     )
+    claim_id: uuid.UUID
     image_sealed = fields.TextField()
     media_type = fields.CharField(max_length=32)
     width = fields.IntField()

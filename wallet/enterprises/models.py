@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -28,10 +30,13 @@ class EnterpriseAgent(Model):
     granted_by: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
         "wallet.Person", related_name="agencies_granted", on_delete=fields.RESTRICT
     )
+    enterprise_id: uuid.UUID
+    person_id: uuid.UUID
+    granted_by_id: uuid.UUID
     status = fields.CharField(max_length=16, db_index=True)
     created_at = fields.DatetimeField()
     revoked_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "enterprise_agent"
-        indexes = (("enterprise", "person", "status"),)
+        indexes = (("enterprise_id", "person_id", "status"),)

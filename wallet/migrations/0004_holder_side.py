@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('ended_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'activation', 'app': 'wallet', 'indexes': [Index(fields=['licence', 'status']), Index(fields=['account', 'status'])], 'pk_attr': 'id', 'table_description': 'A licence bound to one device of one account.'},
+            options={'table': 'activation', 'app': 'wallet', 'indexes': [Index(fields=['licence_id', 'status']), Index(fields=['account_id', 'status'])], 'pk_attr': 'id', 'table_description': 'A licence bound to one device of one account.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -87,7 +87,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'enterprise_agent', 'app': 'wallet', 'indexes': [Index(fields=['enterprise', 'person', 'status'])], 'pk_attr': 'id', 'table_description': 'A person authorised (委托授权, delegated authority) to act for an enterprise.'},
+            options={'table': 'enterprise_agent', 'app': 'wallet', 'indexes': [Index(fields=['enterprise_id', 'person_id', 'status'])], 'pk_attr': 'id', 'table_description': 'A person authorised (委托授权, delegated authority) to act for an enterprise.'},
             bases=['Model'],
         ),
     ]

@@ -50,7 +50,7 @@ class Presenter:
     async def present(self, ref: str, account_id: uuid.UUID, device_id: str | None,
                       lifetime: int | None = None) -> Presentation:
         """A fresh online QR for the holder's licence on this device."""
-        from wallet.activation.models import Activation
+        from wallet.activation.models import Activation  # the holder side imports this module
 
         activation = await Activation.filter(
             licence__ref=ref, account_id=account_id, status="active"
@@ -72,10 +72,14 @@ class Presenter:
                             max(lifetime - REFRESH_MARGIN, 1))
 
     async def holds(self, ref: str, account_id: uuid.UUID) -> bool:
-        """Whether the account has (had) this licence activated: it may see its history."""
+        """Whether the account claimed or activated this licence: it may see its history."""
         from wallet.activation.models import Activation
+        from wallet.claims.models import Claim
 
-        return bool(await Activation.exists(licence__ref=ref, account_id=account_id))
+        return bool(
+            await Claim.exists(licence__ref=ref, account_id=account_id)
+            or await Activation.exists(licence__ref=ref, account_id=account_id)
+        )
 
     async def offline_credential(self, licence: Licence) -> str:
         """A credential for offline showing (lifetime from settings, at most 7 days)."""

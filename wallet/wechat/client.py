@@ -26,6 +26,7 @@ import logging
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Final, TypeVar
 
 import requests
@@ -91,11 +92,20 @@ def face_cert_hash(name: str, id_number: str) -> str:
 class _Client(WeChatClient):  # type: ignore[misc]
     """wechatpy's client pointed at ``base``, with the token we give it and no refreshing."""
 
-    def __init__(self, app_id: str, secret: str, *, base: str, token: str | None,
-                 timeout: float, http: requests.Session) -> None:
+    def __init__(
+        self,
+        app_id: str,
+        secret: str,
+        *,
+        base: str,
+        token: str | None,
+        timeout: float,
+        http: requests.Session,
+    ) -> None:
         super().__init__(app_id, secret, timeout=timeout, auto_retry=False)
-        self._http.close()
-        self._http = http
+        own: requests.Session = self._http
+        own.close()
+        self._http: requests.Session = http
         self._base = base
         self._token = token
         self.API_BASE_URL = base + "cgi-bin/"
@@ -110,8 +120,7 @@ class _Client(WeChatClient):  # type: ignore[misc]
         # Through _request (not wechatpy's _fetch_access_token) so the timeout applies.
         result: dict[str, Any] = self.get(
             self._base + "cgi-bin/token",
-            params={"grant_type": "client_credential", "appid": self.appid,
-                    "secret": self.secret},
+            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
         )
         return result
 
@@ -119,8 +128,9 @@ class _Client(WeChatClient):  # type: ignore[misc]
 class WeChatGateway:
     """Async access to the WeChat server API; one per process, sharing its HTTP pool."""
 
-    def __init__(self, *, app_id: str, app_secret: str, api_base: str, cache: Redis,
-                 timeout: float = 5.0) -> None:
+    def __init__(
+        self, *, app_id: str, app_secret: str, api_base: str, cache: Redis, timeout: float = 5.0
+    ) -> None:
         self.app_id = app_id
         self._secret = app_secret
         self.api_base = api_base.rstrip("/") + "/"
@@ -141,48 +151,71 @@ class WeChatGateway:
         openid = result.get("openid")
         if not isinstance(openid, str) or not openid:
             raise WeChatFailed("WeChat answered code2session without an openid")
-        return WeChatLogin(openid=openid, unionid=result.get("unionid"),
-                           session_key=str(result.get("session_key", "")))
+        return WeChatLogin(
+            openid=openid,
+            unionid=result.get("unionid"),
+            session_key=str(result.get("session_key", "")),
+        )
 
     async def phone_number(self, code: str) -> str:
         """The phone number (without country code) behind a ``getPhoneNumber`` code."""
-        result = await self._call("phone", lambda c: c.post(
-            "wxa/business/getuserphonenumber", data={"code": code},
-            api_base_url=self.api_base))
+        result = await self._call(
+            "phone",
+            lambda c: c.post(
+                "wxa/business/getuserphonenumber", data={"code": code}, api_base_url=self.api_base
+            ),
+        )
         info = result.get("phone_info") or {}
         number = info.get("purePhoneNumber") or info.get("phoneNumber")
         if not isinstance(number, str) or not number:
             raise WeChatFailed("WeChat answered without a phone number")
         return number
 
-    async def send_subscribe_message(self, openid: str, template_id: str,
-                                     data: Mapping[str, Any], page: str | None = None) -> None:
+    async def send_subscribe_message(
+        self, openid: str, template_id: str, data: Mapping[str, Any], page: str | None = None
+    ) -> None:
         """Send one subscribe message (订阅消息, subscribe message) to ``openid``."""
         payload = {key: {"value": value} for key, value in data.items()}
-        await self._call("subscribe", lambda c: c.wxa.send_subscribe_message(
-            openid, template_id, payload, page))
+        await self._call(
+            "subscribe", lambda c: c.wxa.send_subscribe_message(openid, template_id, payload, page)
+        )
 
-    async def open_face_session(self, openid: str, out_seq_no: str, name: str,
-                                id_number: str) -> FaceSession:
+    async def open_face_session(
+        self, openid: str, out_seq_no: str, name: str, id_number: str
+    ) -> FaceSession:
         """getverifyid: a session the mini-program passes to ``wx.requestFacialVerify``."""
-        body = {"out_seq_no": out_seq_no, "openid": openid,
-                "cert_info": {"cert_type": "IDENTITY_CARD", "cert_name": name,
-                              "cert_no": id_number}}
-        result = await self._call("face", lambda c: c.post(
-            "cityservice/face/identify/getverifyid", data=body, api_base_url=self.api_base))
+        body = {
+            "out_seq_no": out_seq_no,
+            "openid": openid,
+            "cert_info": {"cert_type": "IDENTITY_CARD", "cert_name": name, "cert_no": id_number},
+        }
+        result = await self._call(
+            "face",
+            lambda c: c.post(
+                "cityservice/face/identify/getverifyid", data=body, api_base_url=self.api_base
+            ),
+        )
         verify_id = result.get("verify_id")
         if not isinstance(verify_id, str) or not verify_id:
             raise WeChatFailed("WeChat answered getverifyid without a verify_id")
         return FaceSession(verify_id, int(result.get("expires_in", 3600)))
 
-    async def face_result(self, openid: str, verify_id: str, out_seq_no: str,
-                          cert_hash: str) -> int:
+    async def face_result(
+        self, openid: str, verify_id: str, out_seq_no: str, cert_hash: str
+    ) -> int:
         """queryverifyinfo: the ``verify_ret`` of a face session (``FACE_VERIFIED`` = success)."""
-        body = {"verify_id": verify_id, "out_seq_no": out_seq_no, "cert_hash": cert_hash,
-                "openid": openid}
-        result = await self._call("face", lambda c: c.post(
-            "cityservice/face/identify/queryverifyinfo", data=body,
-            api_base_url=self.api_base))
+        body = {
+            "verify_id": verify_id,
+            "out_seq_no": out_seq_no,
+            "cert_hash": cert_hash,
+            "openid": openid,
+        }
+        result = await self._call(
+            "face",
+            lambda c: c.post(
+                "cityservice/face/identify/queryverifyinfo", data=body, api_base_url=self.api_base
+            ),
+        )
         return int(result.get("verify_ret", -1))
 
     # -- access token -----------------------------------------------------------
@@ -191,7 +224,7 @@ class WeChatGateway:
         """The cached access token, refreshed by one caller at a time when missing."""
         cached = await self._cache.get(self._token_key)
         if cached is not None:
-            return bytes(cached).decode()
+            return _text(cached)
         lock_key = self._token_key + ":lock"
         owner = secrets.token_hex(8).encode()
         loop = asyncio.get_running_loop()
@@ -201,7 +234,7 @@ class WeChatGateway:
                 try:
                     cached = await self._cache.get(self._token_key)
                     if cached is not None:
-                        return bytes(cached).decode()
+                        return _text(cached)
                     return await self._refresh()
                 finally:
                     # Not atomic (no Lua on the in-process store): at worst a second
@@ -211,7 +244,7 @@ class WeChatGateway:
             await asyncio.sleep(_WAIT_STEP)
             cached = await self._cache.get(self._token_key)
             if cached is not None:
-                return bytes(cached).decode()
+                return _text(cached)
             if loop.time() > deadline:
                 raise WeChatUnavailable("the WeChat access token is being refreshed; retry")
 
@@ -232,15 +265,23 @@ class WeChatGateway:
     # -- plumbing ---------------------------------------------------------------
 
     def _client(self, token: str | None) -> _Client:
-        return _Client(self.app_id, self._secret, base=self.api_base, token=token,
-                       timeout=self._timeout, http=self._http)
+        return _Client(
+            self.app_id,
+            self._secret,
+            base=self.api_base,
+            token=token,
+            timeout=self._timeout,
+            http=self._http,
+        )
 
-    async def _call(self, operation: str, call: Callable[[_Client], Any], *,
-                    token: bool = True) -> dict[str, Any]:
+    async def _call(
+        self, operation: str, call: Callable[[_Client], Any], *, token: bool = True
+    ) -> dict[str, Any]:
         for attempt in (1, 2):
             access = await self.access_token() if token else None
+            client = self._client(access)
             try:
-                result = await self._in_thread(operation, lambda: call(self._client(access)))
+                result = await self._in_thread(operation, partial(call, client))
             except _TokenRejected:
                 if access is None or attempt == 2:
                     raise wechat_error(42001, operation) from None
@@ -265,6 +306,10 @@ class WeChatGateway:
                 raise wechat_error(None, operation) from None
 
         return await asyncio.to_thread(run)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 class _TokenRejected(Exception):

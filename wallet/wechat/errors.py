@@ -101,8 +101,11 @@ def wechat_error(errcode: int | None, operation: str) -> WalletError:
             )
         return WeChatCodeInvalid("ask wx.login() for a fresh code", wechat_errcode=errcode)
     if errcode in RATE_LIMITED:
-        return WeChatRateLimited(f"WeChat limits {operation} calls; retry in a minute",
-                                 retry_after=60, wechat_errcode=errcode)
+        return WeChatRateLimited(
+            f"WeChat limits {operation} calls; retry in a minute",
+            retry_after=60,
+            wechat_errcode=errcode,
+        )
     if errcode in BLOCKED:
         return WeChatUserBlocked(wechat_errcode=errcode)
     if errcode in MISCONFIGURED or errcode in ACCESS_TOKEN_ERRORS:

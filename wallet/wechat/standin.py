@@ -122,6 +122,7 @@ class StandinState:
         return {"access_token": token, "expires_in": self.token_ttl}
 
     def jscode2session(self, params: dict[str, str]) -> Reply:
+        """GET /cgi-bin/token (and POST /cgi-bin/stable_token): a fresh access token."""
         if params.get("appid") != self.app_id or params.get("secret") != self.app_secret:
             return _err(40125, "invalid appid or appsecret")
         code = params.get("js_code", "")
@@ -135,8 +136,10 @@ class StandinState:
                 return _err(40163, "code been used")
             self.used_codes.add(code)
         user = code.split(".", 1)[0]
-        return {"openid": self.openid(user),
-                "session_key": base64.b64encode(secrets.token_bytes(16)).decode()}
+        return {
+            "openid": self.openid(user),
+            "session_key": base64.b64encode(secrets.token_bytes(16)).decode(),
+        }
 
     def _token_ok(self, params: dict[str, str]) -> bool:
         with self.lock:
@@ -144,6 +147,7 @@ class StandinState:
         return expires is not None and expires > time.monotonic()
 
     def phone_number(self, params: dict[str, str], body: dict[str, Any]) -> Reply:
+        """GET /sns/jscode2session: openid and session key for a login code."""
         if not self._token_ok(params):
             return _err(40001, "invalid credential, access_token is invalid or not latest")
         code = str(body.get("code", ""))
@@ -152,13 +156,24 @@ class StandinState:
         if code.startswith("limited"):
             return _err(45011, "api minute-quota reach limit")
         match = _PHONE.fullmatch(code)
-        number = match.group(1) if match else "139" + str(
-            int(hashlib.sha256(code.encode()).hexdigest(), 16) % 10**8).zfill(8)
-        return {"errcode": 0, "errmsg": "ok", "phone_info": {
-            "phoneNumber": number, "purePhoneNumber": number, "countryCode": "86",
-            "watermark": {"timestamp": int(time.time()), "appid": self.app_id}}}
+        number = (
+            match.group(1)
+            if match
+            else "139" + str(int(hashlib.sha256(code.encode()).hexdigest(), 16) % 10**8).zfill(8)
+        )
+        return {
+            "errcode": 0,
+            "errmsg": "ok",
+            "phone_info": {
+                "phoneNumber": number,
+                "purePhoneNumber": number,
+                "countryCode": "86",
+                "watermark": {"timestamp": int(time.time()), "appid": self.app_id},
+            },
+        }
 
     def subscribe_send(self, params: dict[str, str], body: dict[str, Any]) -> Reply:
+        """POST /wxa/business/getuserphonenumber: the number behind a phone code."""
         if not self._token_ok(params):
             return _err(40001, "invalid credential, access_token is invalid or not latest")
         touser, template = body.get("touser"), body.get("template_id")
@@ -167,40 +182,57 @@ class StandinState:
         if touser in self.refusing:
             return _err(43101, "user refuse to accept the msg")
         with self.lock:
-            self.messages.append({"touser": touser, "template_id": template,
-                                  "page": body.get("page"), "data": body["data"]})
+            self.messages.append(
+                {
+                    "touser": touser,
+                    "template_id": template,
+                    "page": body.get("page"),
+                    "data": body["data"],
+                }
+            )
         return _err(0, "ok")
 
     def getverifyid(self, params: dict[str, str], body: dict[str, Any]) -> Reply:
+        """POST /cgi-bin/message/subscribe/send: record the message."""
         if not self._token_ok(params):
             return _err(40001, "invalid credential, access_token is invalid or not latest")
         cert = body.get("cert_info")
-        if (not isinstance(cert, dict) or cert.get("cert_type") != "IDENTITY_CARD"
-                or not cert.get("cert_name") or not cert.get("cert_no")
-                or not body.get("openid") or not body.get("out_seq_no")):
+        if (
+            not isinstance(cert, dict)
+            or cert.get("cert_type") != "IDENTITY_CARD"
+            or not cert.get("cert_name")
+            or not cert.get("cert_no")
+            or not body.get("openid")
+            or not body.get("out_seq_no")
+        ):
             return _err(40097, "invalid args")
         verify_id = "vid_" + secrets.token_hex(16)
         with self.lock:
             self.face_sessions[verify_id] = {
-                "openid": str(body["openid"]), "out_seq_no": str(body["out_seq_no"]),
+                "openid": str(body["openid"]),
+                "out_seq_no": str(body["out_seq_no"]),
                 "cert_no": str(cert["cert_no"]).upper(),
                 "cert_hash": face_cert_hash(str(cert["cert_name"]), str(cert["cert_no"])),
             }
         return {"errcode": 0, "errmsg": "ok", "verify_id": verify_id, "expires_in": 3600}
 
     def queryverifyinfo(self, params: dict[str, str], body: dict[str, Any]) -> Reply:
+        """POST /cityservice/face/identify/getverifyid: open a face session."""
         if not self._token_ok(params):
             return _err(40001, "invalid credential, access_token is invalid or not latest")
         with self.lock:
             session = self.face_sessions.get(str(body.get("verify_id", "")))
         if session is None:
             return _err(40097, "invalid args: unknown verify_id")
-        same = all(str(body.get(k, "")) == session[k]
-                   for k in ("openid", "out_seq_no", "cert_hash"))
+        same = all(
+            str(body.get(k, "")) == session[k] for k in ("openid", "out_seq_no", "cert_hash")
+        )
         ret = self.face_outcomes.get(session["cert_no"], FACE_VERIFIED) if same else 10003
         return {"errcode": 0, "errmsg": "ok", "verify_ret": ret}
 
     def control(self, path: str, body: dict[str, Any]) -> Reply:
+        """POST /_standin/…: steer the stand-in from outside the process."""
+        """POST /cityservice/face/identify/queryverifyinfo: the session's result."""
         if path == "/_standin/face-outcome":
             self.set_face_outcome(str(body.get("cert_no", "")), int(body.get("verify_ret", 0)))
             return _err(0, "ok")
@@ -216,8 +248,7 @@ def _handler(state: StandinState) -> type[BaseHTTPRequestHandler]:
         "/sns/jscode2session": state.jscode2session,
     }
     posts: dict[str, Callable[[dict[str, str], dict[str, Any]], Reply]] = {
-        "/cgi-bin/stable_token": lambda _, body: state.token(
-            {k: str(v) for k, v in body.items()}),
+        "/cgi-bin/stable_token": lambda _, body: state.token({k: str(v) for k, v in body.items()}),
         "/wxa/business/getuserphonenumber": state.phone_number,
         "/cgi-bin/message/subscribe/send": state.subscribe_send,
         "/cityservice/face/identify/getverifyid": state.getverifyid,
@@ -246,8 +277,9 @@ def _handler(state: StandinState) -> type[BaseHTTPRequestHandler]:
                     self._send(list(state.messages))
                 return
             handler = gets.get(path)
-            self._send(handler(params) if handler else _err(404, "unknown path"),
-                       200 if handler else 404)
+            self._send(
+                handler(params) if handler else _err(404, "unknown path"), 200 if handler else 404
+            )
 
         def do_POST(self) -> None:
             path, params = self._params()
@@ -264,10 +296,12 @@ def _handler(state: StandinState) -> type[BaseHTTPRequestHandler]:
                 self._send(state.control(path, body))
                 return
             handler = posts.get(path)
-            self._send(handler(params, body) if handler else _err(404, "unknown path"),
-                       200 if handler else 404)
+            self._send(
+                handler(params, body) if handler else _err(404, "unknown path"),
+                200 if handler else 404,
+            )
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             # The query string carries codes and tokens: log the path only.
             log.debug("stand-in %s %s", self.command, urlsplit(self.path).path)
 
@@ -277,8 +311,14 @@ def _handler(state: StandinState) -> type[BaseHTTPRequestHandler]:
 class StandinServer:
     """The stand-in on ``host:port`` (port 0 picks a free one), served from a thread."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *,
-                 app_id: str = "wx0000000000000000", app_secret: str = "dev-secret") -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        app_id: str = "wx0000000000000000",
+        app_secret: str = "dev-secret",  # noqa: S107 - the development default
+    ) -> None:
         self.state = StandinState(app_id=app_id, app_secret=app_secret)
         self._server = ThreadingHTTPServer((host, port), _handler(self.state))
         self._server.daemon_threads = True
@@ -292,8 +332,9 @@ class StandinServer:
 
     def start(self) -> StandinServer:
         """Serve from a daemon thread; returns self."""
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        name="wechat-standin", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="wechat-standin", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -307,8 +348,12 @@ class StandinServer:
     def __enter__(self) -> StandinServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
 
@@ -317,14 +362,19 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Local stand-in of the WeChat server API")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8089)
-    parser.add_argument("--app-id", default="wx0000000000000000",
-                        help="must equal WALLET_WECHAT_APP_ID of the backend")
-    parser.add_argument("--app-secret", default="dev-secret",
-                        help="must equal WALLET_WECHAT_APP_SECRET of the backend")
+    parser.add_argument(
+        "--app-id",
+        default="wx0000000000000000",
+        help="must equal WALLET_WECHAT_APP_ID of the backend",
+    )
+    parser.add_argument(
+        "--app-secret",
+        default="dev-secret",
+        help="must equal WALLET_WECHAT_APP_SECRET of the backend",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    server = StandinServer(args.host, args.port, app_id=args.app_id,
-                           app_secret=args.app_secret)
+    server = StandinServer(args.host, args.port, app_id=args.app_id, app_secret=args.app_secret)
     log.info("WeChat stand-in on %s (app id %s)", server.url, args.app_id)
     try:
         server._server.serve_forever()

@@ -1,0 +1,185 @@
+"""Holder API (``/api/v1``): WeChat sign-in, sessions and real-name binding.
+
+Handlers parse, call the service and serialise; WeChat calls happen before
+the unit of work opens.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from httpkit.operations import Operation, json_response, parse_body
+from miniprogram_api.holder_auth import bearer_token, holder_session, services
+from wallet.accounts.schemas import (
+    FaceVerificationIn,
+    FaceVerificationOut,
+    IdentityIn,
+    IdentityOut,
+    SessionIn,
+    SessionOut,
+    TransportKeyOut,
+)
+from wallet.uow import unit_of_work
+
+__all__ = ["operations"]
+
+
+async def create_session(request: Request) -> Response:
+    accounts = services(request).accounts
+    body = await parse_body(request, SessionIn)
+    login = await accounts.wechat_login(body.code)
+    async with unit_of_work() as uow:
+        out = await accounts.sign_in(uow, login)
+    return json_response(out)
+
+
+async def renew_session(request: Request) -> Response:
+    return json_response(await services(request).accounts.renew(bearer_token(request)))
+
+
+async def delete_session(request: Request) -> Response:
+    await services(request).accounts.revoke(bearer_token(request))
+    return Response(status_code=204)
+
+
+async def transport_key(request: Request) -> Response:
+    return json_response(services(request).accounts.transport_key())
+
+
+async def get_identity(request: Request) -> Response:
+    session = await holder_session(request)
+    return json_response(await services(request).accounts.identity_of(session))
+
+
+async def start_face_verification(request: Request) -> Response:
+    session = await holder_session(request)
+    body = await parse_body(request, FaceVerificationIn, 8192)
+    out = await services(request).accounts.open_face_verification(session, body)
+    return json_response(out, 201)
+
+
+async def bind_identity(request: Request) -> Response:
+    accounts = services(request).accounts
+    session = await holder_session(request)
+    body = await parse_body(request, IdentityIn, 8192)
+    verified = await accounts.verify_identity(session, body, "bind")
+    async with unit_of_work() as uow:
+        out = await accounts.bind(uow, session, verified)
+    return json_response(out)
+
+
+async def rebind_identity(request: Request) -> Response:
+    accounts = services(request).accounts
+    session = await holder_session(request)
+    body = await parse_body(request, IdentityIn, 8192)
+    verified = await accounts.verify_identity(session, body, "rebind")
+    async with unit_of_work() as uow:
+        out = await accounts.rebind(uow, session, verified)
+    return json_response(out)
+
+
+def operations() -> list[Operation]:
+    tags = ("holder: session and identity",)
+    return [
+        Operation(
+            "POST",
+            "/api/v1/session",
+            create_session,
+            "Sign in with a wx.login() code",
+            "code2session at WeChat; the WeChat session key stays on the server. The "
+            "account is created on first sign-in. WeChat's refusals map to "
+            "`wechat_code_invalid` (401), `wechat_rate_limited` (429), "
+            "`wechat_user_blocked` (403), `wechat_unavailable` (503).",
+            tags,
+            SessionIn,
+            SessionOut,
+            200,
+            (401, 403, 429, 503),
+        ),
+        Operation(
+            "POST",
+            "/api/v1/session/renew",
+            renew_session,
+            "Renew the session",
+            "Rotates the token: the answer carries a new one with a fresh lifetime and "
+            "the old one stops working.",
+            tags,
+            None,
+            SessionOut,
+            200,
+            security="holder",
+        ),
+        Operation(
+            "DELETE",
+            "/api/v1/session",
+            delete_session,
+            "Sign out (revoke the session)",
+            tags=tags,
+            status=204,
+            security="holder",
+        ),
+        Operation(
+            "GET",
+            "/api/v1/identity/transport-key",
+            transport_key,
+            "The SM2 key for encrypting binding fields, and the identity provider",
+            tags=tags,
+            response_model=TransportKeyOut,
+        ),
+        Operation(
+            "GET",
+            "/api/v1/identity",
+            get_identity,
+            "The bound identity (masked)",
+            tags=tags,
+            response_model=IdentityOut,
+            security="holder",
+        ),
+        Operation(
+            "POST",
+            "/api/v1/identity/face-verification",
+            start_face_verification,
+            "Start WeChat face verification of a name and ID number",
+            "Only when the provider is `wechat_face`: returns the `verify_id` for "
+            "`wx.requestFacialVerify`; then send it with POST /api/v1/identity. "
+            "409 `face_verification_disabled` otherwise.",
+            tags,
+            FaceVerificationIn,
+            FaceVerificationOut,
+            201,
+            (409, 429, 503),
+            security="holder",
+        ),
+        Operation(
+            "POST",
+            "/api/v1/identity",
+            bind_identity,
+            "Bind a real-name identity to this account",
+            "The provider confirms name and resident ID number (registry match in "
+            "development, WeChat face verification in production). Failures are counted "
+            "per account and per ID number: after 5 in an hour, 429 "
+            "`too_many_attempts`. An identity bound to another account answers 409 "
+            "`identity_bound_elsewhere`: use the rebind flow.",
+            tags,
+            IdentityIn,
+            IdentityOut,
+            200,
+            (409, 429, 503),
+            security="holder",
+        ),
+        Operation(
+            "POST",
+            "/api/v1/identity/rebind",
+            rebind_identity,
+            "Move an identity from its old WeChat account to this one",
+            "Re-verifies the identity like a binding, then unbinds it from the old "
+            "account and ends that account's activations. Audited.",
+            tags,
+            IdentityIn,
+            IdentityOut,
+            200,
+            (409, 429, 503),
+            security="holder",
+        ),
+    ]

@@ -1,0 +1,160 @@
+"""Holder API (``/api/v1/licences``): the listing, claims and activation."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from httpkit.operations import Operation, Param, json_response, parse_body, parse_query
+from miniprogram_api.holder_auth import holder_session, services
+from wallet.activation.schemas import ActivationIn, ActivationOut, DeactivationOut
+from wallet.claims.schemas import (
+    BulkClaimIn,
+    BulkClaimOut,
+    ClaimIn,
+    ClaimOut,
+    HolderLicencePage,
+    ListingQuery,
+)
+from wallet.uow import unit_of_work
+
+__all__ = ["operations"]
+
+MAX_CLAIM_BODY = 3 * 1024 * 1024  # a 2 MB photo in base64, and the JSON around it
+
+
+async def list_holder_licences(request: Request) -> Response:
+    session = await holder_session(request)
+    query = parse_query(request, ListingQuery)
+    return json_response(await services(request).listing.licences(session, query))
+
+
+async def claim_licence(request: Request) -> Response:
+    session = await holder_session(request)
+    headers = request.headers
+    empty = headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers
+    body = ClaimIn() if empty else await parse_body(request, ClaimIn, MAX_CLAIM_BODY)
+    async with unit_of_work() as uow:
+        out = await services(request).claims.claim(uow, session, request.path_params["ref"], body)
+    return json_response(out, 201 if out.created else 200)
+
+
+async def claim_licences(request: Request) -> Response:
+    session = await holder_session(request)
+    body = await parse_body(request, BulkClaimIn)
+    async with unit_of_work() as uow:
+        out = await services(request).claims.claim_many(uow, session, body)
+    return json_response(out)
+
+
+async def activate_licence(request: Request) -> Response:
+    session = await holder_session(request)
+    body = await parse_body(request, ActivationIn, 4096)
+    async with unit_of_work() as uow:
+        out = await services(request).activations.activate(
+            uow, session, request.path_params["ref"], body
+        )
+    return json_response(out, 201)
+
+
+async def deactivate_licence(request: Request) -> Response:
+    session = await holder_session(request)
+    async with unit_of_work() as uow:
+        out = await services(request).activations.deactivate(
+            uow, session, request.path_params["ref"]
+        )
+    return json_response(out)
+
+
+_REF = Param(
+    "ref", "path", "opaque licence reference", {"type": "string", "pattern": "^L[A-Z2-7]{16}$"}
+)
+
+
+def operations() -> list[Operation]:
+    tags = ("holder: licences",)
+    return [
+        Operation(
+            "GET",
+            "/api/v1/licences",
+            list_holder_licences,
+            "The caller's licences, claimable ones included",
+            "Person licences of the bound identity and the licences of every enterprise "
+            "the caller represents (its business permits and its fleet), with masked face "
+            "fields, registry status and wallet state (`claimable`, `claimed`, "
+            "`pending_review`, `approved`, `rejected`, `active`). Keyset pagination by "
+            "`ref`: pass `next_cursor` as `cursor`; `limit` up to 500.",
+            tags,
+            None,
+            HolderLicencePage,
+            200,
+            (403, 404, 422),
+            (
+                Param("cursor"),
+                Param("limit", schema={"type": "integer", "default": 50, "maximum": 500}),
+                Param("kind"),
+                Param("state"),
+                Param("holder", description="person|enterprise"),
+                Param("uscc", description="one enterprise's licences and fleet"),
+            ),
+            security="holder",
+        ),
+        Operation(
+            "POST",
+            "/api/v1/licences/{ref}/claim",
+            claim_licence,
+            "Claim one licence",
+            "Send `photo` (base64 JPEG or PNG, at most 2 MB) only when the listing says "
+            "`needs_photo`: the claim then waits for the authority's review. 201 when the "
+            "claim is new or changed, 200 when it already stood (idempotent). Another "
+            "holder's reference is 404.",
+            tags,
+            ClaimIn,
+            ClaimOut,
+            201,
+            (403, 404, 409),
+            (_REF,),
+            security="holder",
+        ),
+        Operation(
+            "POST",
+            "/api/v1/licences/claims",
+            claim_licences,
+            "Claim up to 1000 licences at once (fleets)",
+            "Idempotent; each reference is claimed or fails on its own (`results`). "
+            "Licences that need a photo are claimed one by one.",
+            tags,
+            BulkClaimIn,
+            BulkClaimOut,
+            200,
+            (403,),
+            security="holder",
+        ),
+        Operation(
+            "POST",
+            "/api/v1/licences/{ref}/activation",
+            activate_licence,
+            "Activate a claimed licence on this device",
+            "Binds the licence to `device_id` (and optionally the device's SM2 public "
+            "key); an activation on another device is superseded. Returns the offline "
+            "TOTP seed once (it is stored SM4-encrypted) and the offline credential.",
+            tags,
+            ActivationIn,
+            ActivationOut,
+            201,
+            (403, 404, 409),
+            (_REF,),
+            security="holder",
+        ),
+        Operation(
+            "DELETE",
+            "/api/v1/licences/{ref}/activation",
+            deactivate_licence,
+            "Deactivate the licence's device (lost phone)",
+            tags=tags,
+            response_model=DeactivationOut,
+            errors=(403, 404),
+            params=(_REF,),
+            security="holder",
+        ),
+    ]

@@ -1,0 +1,385 @@
+"""Accounts: WeChat sign-in, holder sessions and real-name binding.
+
+Real-name binding is 实名认证 (real-name authentication).
+
+Calls to WeChat (code2session, phone number, face verification) happen
+before the unit of work opens: :meth:`AccountService.wechat_login` and
+:meth:`AccountService.verify_identity` prepare, then
+:meth:`AccountService.sign_in`, :meth:`AccountService.bind` and
+:meth:`AccountService.rebind` write inside the caller's unit of work.
+
+Binding attempts that fail are counted per account and per ID number
+(blind index) and refused once a window is full. One identity is bound to
+one account at a time; moving it to another account is the explicit
+rebind flow, which ends the old account's activations.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Final, Literal
+
+from tortoise.exceptions import IntegrityError
+
+from wallet.accounts.errors import (
+    AccountAlreadyBound,
+    IdentityBoundElsewhere,
+    IdentityMismatch,
+    IdentityNotBoundElsewhere,
+)
+from wallet.accounts.identity import (
+    OPENID_CONTEXT,
+    IdentityClaim,
+    IdentityProvider,
+    parse_claim,
+)
+from wallet.accounts.models import Account
+from wallet.accounts.ratelimit import FailureLimit
+from wallet.accounts.schemas import (
+    FaceVerificationIn,
+    FaceVerificationOut,
+    IdentityIn,
+    IdentityOut,
+    SessionOut,
+    TransportKeyOut,
+)
+from wallet.accounts.sessions import HolderSession, SessionRequired, SessionStore
+from wallet.accounts.transport_key import TransportKey
+from wallet.activation.service import end_account_activations
+from wallet.audit.service import append as audit
+from wallet.clock import Clock
+from wallet.errors import Conflict
+from wallet.holders.models import Person
+from wallet.uow import UnitOfWork
+from wallet.vault import Vault, mask_id_number, mask_name, mask_phone
+from wallet.wechat import WeChatGateway, WeChatLogin
+
+__all__ = ["AccountService", "VerifiedIdentity", "actor_of"]
+
+PHONE_CONTEXT: Final = "account.phone"
+
+
+def actor_of(account_id: uuid.UUID) -> str:
+    """The audit actor of a holder account."""
+    return f"account:{account_id}"
+
+
+@dataclass(frozen=True)
+class VerifiedIdentity:
+    """An identity the provider confirmed for an account, ready to be bound."""
+
+    claim: IdentityClaim
+    provider: str
+    phone: str | None = field(default=None, repr=False)
+
+
+class AccountService:
+    """Sign-in, sessions and binding over one runtime's vault, cache, clock and WeChat."""
+
+    def __init__(
+        self,
+        *,
+        vault: Vault,
+        clock: Clock,
+        sessions: SessionStore,
+        gateway: WeChatGateway,
+        identity: IdentityProvider,
+        transport: TransportKey,
+        failures: FailureLimit,
+    ) -> None:
+        self.vault = vault
+        self.clock = clock
+        self.sessions = sessions
+        self.gateway = gateway
+        self.identity = identity
+        self.transport = transport
+        self.failures = failures
+
+    # -- sign-in and sessions -------------------------------------------------------
+
+    async def wechat_login(self, code: str) -> WeChatLogin:
+        """code2session (before the unit of work: it is a network call)."""
+        return await self.gateway.code_to_session(code)
+
+    async def sign_in(self, uow: UnitOfWork, login: WeChatLogin) -> SessionOut:
+        """Find or create the account of ``login`` and open a session for it."""
+        now = self.clock.now()
+        index = self.vault.blind_index(login.openid, "wechat_openid")
+        account = await Account.filter(openid_index=index).using_db(uow.conn).first()
+        created = account is None
+        if account is None:
+            account = Account(
+                id=uuid.uuid4(),
+                openid_index=index,
+                openid_sealed=self.vault.seal(login.openid, OPENID_CONTEXT),
+                created_at=now,
+                last_sign_in_at=now,
+            )
+            try:
+                await account.save(using_db=uow.conn)
+            except IntegrityError:
+                raise Conflict("a concurrent sign-in created this account; retry") from None
+        else:
+            account.last_sign_in_at = now
+            await account.save(using_db=uow.conn, update_fields=["last_sign_in_at"])
+        await audit(
+            uow.conn,
+            at=now,
+            actor=actor_of(account.id),
+            action="account.create" if created else "account.sign_in",
+            subject=str(account.id),
+        )
+        token = await self.sessions.create(account.id, login.session_key, self.clock.timestamp())
+        return SessionOut(
+            token=token, expires_in=self.sessions.ttl, bound=account.person_id is not None
+        )
+
+    async def renew(self, token: str) -> SessionOut:
+        """Rotate the session token; the old one stops working."""
+        fresh = await self.sessions.renew(token, self.clock.timestamp())
+        account = await Account.get_or_none(id=await self.sessions.account_id(fresh))
+        if account is None:
+            await self.sessions.revoke(fresh)
+            raise SessionRequired("the account no longer exists: sign in again")
+        return SessionOut(
+            token=fresh, expires_in=self.sessions.ttl, bound=account.person_id is not None
+        )
+
+    async def revoke(self, token: str) -> None:
+        """End the session (sign out)."""
+        await self.sessions.revoke(token)
+
+    # -- identity ---------------------------------------------------------------
+
+    def transport_key(self) -> TransportKeyOut:
+        """The binding transport key and the provider the mini-program must satisfy."""
+        return TransportKeyOut(
+            public_key=self.transport.public_key_hex, identity_provider=self.identity.name
+        )
+
+    async def identity_of(self, session: HolderSession) -> IdentityOut:
+        """The identity bound to the caller's account, masked."""
+        account = await Account.get(id=session.account_id)
+        return await self._view(account)
+
+    async def open_face_verification(
+        self, session: HolderSession, body: FaceVerificationIn
+    ) -> FaceVerificationOut:
+        """Start WeChat face verification for the claimed identity (getverifyid)."""
+        claim = await self._claim(body.name, body.id_number, body.encrypted)
+        await self._check_limits(session, claim)
+        account = await Account.get(id=session.account_id)
+        face = await self.identity.open(account, claim)
+        return FaceVerificationOut(verify_id=face.verify_id, expires_in=face.expires_in)
+
+    async def verify_identity(
+        self, session: HolderSession, body: IdentityIn, mode: Literal["bind", "rebind"]
+    ) -> VerifiedIdentity:
+        """Decrypt, validate and confirm the identity (before the unit of work).
+
+        Checks that can fail without asking the provider come first, so a
+        refused request spends no face session and no attempt.
+        """
+        claim = await self._claim(body.name, body.id_number, body.encrypted)
+        account = await Account.get(id=session.account_id)
+        if await self._precheck(account, claim, mode):
+            # Already bound to this very identity: nothing to prove again.
+            phone = await self.gateway.phone_number(body.phone_code) if body.phone_code else None
+            return VerifiedIdentity(claim, self.identity.name, phone)
+        await self._check_limits(session, claim)
+        try:
+            await self.identity.verify(account, claim, body.verify_id)
+        except IdentityMismatch:
+            await self.failures.fail(f"account:{session.account_id}", f"id:{self._id_index(claim)}")
+            raise
+        phone = await self.gateway.phone_number(body.phone_code) if body.phone_code else None
+        return VerifiedIdentity(claim, self.identity.name, phone)
+
+    async def bind(
+        self, uow: UnitOfWork, session: HolderSession, verified: VerifiedIdentity
+    ) -> IdentityOut:
+        """Bind the verified identity to the caller's account (idempotent for the same one)."""
+        conn, now = uow.conn, self.clock.now()
+        account = await self._locked_account(uow, session.account_id)
+        person = (
+            await Person.filter(id_number_index=self._id_index(verified.claim))
+            .using_db(conn)
+            .first()
+        )
+        if account.person_id is not None:
+            if person is None or account.person_id != person.id:
+                raise AccountAlreadyBound()
+            return await self._set_phone(uow, account, verified)
+        if person is not None:
+            if await Account.filter(person_id=person.id).using_db(conn).exists():
+                raise IdentityBoundElsewhere(
+                    "to move it to this account, use POST /api/v1/identity/rebind"
+                )
+        else:
+            person = await self._new_person(uow, verified.claim, now)
+        await self._attach(uow, account, person, verified, now)
+        await audit(
+            conn,
+            at=now,
+            actor=actor_of(account.id),
+            action="identity.bind",
+            subject=str(account.id),
+            detail={
+                "id_number": mask_id_number(verified.claim.id_number),
+                "provider": verified.provider,
+            },
+        )
+        return await self._view(account, person)
+
+    async def rebind(
+        self, uow: UnitOfWork, session: HolderSession, verified: VerifiedIdentity
+    ) -> IdentityOut:
+        """Move a verified identity from its old account to the caller's.
+
+        The old account loses the identity and its activations end; its
+        claims stay with the licences (they are the holder's, not the phone's).
+        """
+        conn, now = uow.conn, self.clock.now()
+        account = await self._locked_account(uow, session.account_id)
+        if account.person_id is not None:
+            raise AccountAlreadyBound()
+        person = (
+            await Person.filter(id_number_index=self._id_index(verified.claim))
+            .using_db(conn)
+            .first()
+        )
+        old = None
+        if person is not None:
+            old = await Account.filter(person_id=person.id).using_db(conn).first()
+        if person is None or old is None:
+            raise IdentityNotBoundElsewhere()
+        old.person = None
+        old.bound_at = None
+        await old.save(using_db=conn, update_fields=["person_id", "bound_at"])
+        ended = await end_account_activations(conn, old.id, now)
+        await self._attach(uow, account, person, verified, now)
+        await audit(
+            conn,
+            at=now,
+            actor=actor_of(account.id),
+            action="identity.rebind",
+            subject=str(account.id),
+            detail={
+                "id_number": mask_id_number(verified.claim.id_number),
+                "from_account": str(old.id),
+                "activations_ended": ended,
+                "provider": verified.provider,
+            },
+        )
+        return await self._view(account, person)
+
+    # -- helpers ------------------------------------------------------------------
+
+    def _id_index(self, claim: IdentityClaim) -> str:
+        return self.vault.blind_index(claim.id_number, "resident_id")
+
+    async def _claim(self, name: str, id_number: str, encrypted: bool) -> IdentityClaim:
+        return await parse_claim(
+            name,
+            id_number,
+            encrypted=encrypted,
+            transport=self.transport,
+            today=self.clock.now().date(),
+        )
+
+    async def _check_limits(self, session: HolderSession, claim: IdentityClaim) -> None:
+        await self.failures.check(f"account:{session.account_id}", f"id:{self._id_index(claim)}")
+
+    async def _precheck(
+        self, account: Account, claim: IdentityClaim, mode: Literal["bind", "rebind"]
+    ) -> bool:
+        """Refuse what cannot succeed; True when the account already holds this identity."""
+        person = await Person.get_or_none(id_number_index=self._id_index(claim))
+        bound_to = account.person_id
+        if mode == "rebind":
+            if bound_to is not None:
+                raise AccountAlreadyBound()
+            if person is None or not await Account.exists(person_id=person.id):
+                raise IdentityNotBoundElsewhere()
+            return False
+        if bound_to is not None:
+            if person is None or person.id != bound_to:
+                raise AccountAlreadyBound()
+            return True
+        if person is not None and await Account.exists(person_id=person.id):
+            raise IdentityBoundElsewhere(
+                "to move it to this account, use POST /api/v1/identity/rebind"
+            )
+        return False
+
+    async def _locked_account(self, uow: UnitOfWork, account_id: uuid.UUID) -> Account:
+        query = Account.filter(id=account_id).using_db(uow.conn)
+        if uow.is_postgres:
+            query = query.select_for_update()
+        account = await query.first()
+        if account is None:
+            raise SessionRequired("the account no longer exists: sign in again")
+        return account
+
+    async def _new_person(self, uow: UnitOfWork, claim: IdentityClaim, now: datetime) -> Person:
+        try:
+            return await Person.create(
+                id=uuid.uuid4(),
+                id_number_index=self._id_index(claim),
+                id_number_sealed=self.vault.seal(claim.id_number, "person.id_number"),
+                name_sealed=self.vault.seal(claim.name, "person.name"),
+                name_index=self.vault.blind_index(claim.name, "name"),
+                created_at=now,
+                updated_at=now,
+                using_db=uow.conn,
+            )
+        except IntegrityError:
+            raise Conflict("a concurrent binding created this identity; retry") from None
+
+    async def _attach(
+        self,
+        uow: UnitOfWork,
+        account: Account,
+        person: Person,
+        verified: VerifiedIdentity,
+        now: datetime,
+    ) -> None:
+        account.person = person
+        account.bound_at = now
+        if verified.phone:
+            account.phone_sealed = self.vault.seal(verified.phone, PHONE_CONTEXT)
+        try:
+            await account.save(
+                using_db=uow.conn, update_fields=["person_id", "bound_at", "phone_sealed"]
+            )
+        except IntegrityError:
+            raise IdentityBoundElsewhere("another account bound this identity meanwhile") from None
+
+    async def _set_phone(
+        self, uow: UnitOfWork, account: Account, verified: VerifiedIdentity
+    ) -> IdentityOut:
+        if verified.phone:
+            account.phone_sealed = self.vault.seal(verified.phone, PHONE_CONTEXT)
+            await account.save(using_db=uow.conn, update_fields=["phone_sealed"])
+        return await self._view(account)
+
+    async def _view(self, account: Account, person: Person | None = None) -> IdentityOut:
+        person_id = account.person_id
+        if person_id is None:
+            return IdentityOut(bound=False)
+        if person is None:
+            person = await Person.get(id=person_id)
+        phone = (
+            mask_phone(self.vault.open(account.phone_sealed, PHONE_CONTEXT))
+            if account.phone_sealed
+            else None
+        )
+        return IdentityOut(
+            bound=True,
+            bound_at=account.bound_at,
+            phone=phone,
+            name=mask_name(self.vault.open(person.name_sealed, "person.name")),
+            id_number=mask_id_number(self.vault.open(person.id_number_sealed, "person.id_number")),
+        )

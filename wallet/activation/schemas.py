@@ -1,0 +1,90 @@
+"""What crosses the boundary of activation."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["ActivationIn", "ActivationOut", "DeactivationOut", "TotpOut"]
+
+
+class ActivationIn(BaseModel):
+    """The device to bind; its SM2 public key lets it sign later (optional)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {"device_id": "dev_8f3a1c2b9e7d4f60", "device_public_key": "04" + "1f" * 64}
+            ]
+        },
+    )
+
+    device_id: str = Field(pattern=r"^[A-Za-z0-9_-]{16,64}$")
+    device_public_key: str | None = Field(
+        default=None, min_length=130, max_length=130, description="uncompressed SM2 key 04‖x‖y, hex"
+    )
+
+
+class TotpOut(BaseModel):
+    """The offline TOTP parameters (RFC 6238 with HMAC-SM3)."""
+
+    seed: str = Field(description="base32; store it in the device's secure storage")
+    digits: Literal[8] = 8
+    period: Literal[30] = 30
+    algorithm: Literal["SM3"] = "SM3"
+
+
+class ActivationOut(BaseModel):
+    """A new activation. The seed is shown once: it is stored sealed."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "activation_id": "9b1f3c70-4a2e-4c55-9a39-0c8f3d6e2b11",
+                    "device_id": "dev_8f3a1c2b9e7d4f60",
+                    "totp": {
+                        "seed": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+                        "digits": 8,
+                        "period": 30,
+                        "algorithm": "SM3",
+                    },
+                    "offline_credential": None,
+                }
+            ]
+        }
+    )
+
+    activation_id: uuid.UUID
+    device_id: str
+    totp: TotpOut
+    offline_credential: str | None = Field(
+        description="JWS `rtel-cred` for offline showing; null until presentation mints it"
+    )
+
+
+class DeactivationOut(BaseModel):
+    """The activation that ended."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "activation_id": "9b1f3c70-4a2e-4c55-9a39-0c8f3d6e2b11",
+                    "device_id": "dev_8f3a1c2b9e7d4f60",
+                    "status": "deactivated",
+                    "ended_at": "2026-11-25T03:00:00Z",
+                }
+            ]
+        }
+    )
+
+    activation_id: uuid.UUID
+    device_id: str
+    status: str
+    ended_at: datetime
