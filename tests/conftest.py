@@ -14,16 +14,14 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.types import Receive, Scope, Send
 from tortoise import Tortoise, connections
 
 from httpkit.combined import create_app
+from httpkit.inprocess import LifespanApp
 from wallet.db import migrate_database
 from wallet.runtime import Runtime
 from wallet.settings import Settings, load_settings
@@ -85,26 +83,6 @@ async def settings(tmp_data_dir: Path) -> AsyncIterator[Settings]:
     yield resolved
     if admin is not None:
         await _drop_pg_database(admin, db_url.rpartition("/")[2])
-
-
-class LifespanApp:
-    """Runs an app's real lifespan and hands its state to every request (as a server does)."""
-
-    def __init__(self, app: Starlette) -> None:
-        self.app = app
-        self.state: dict[str, Any] = {}
-
-    async def __aenter__(self) -> LifespanApp:
-        self._cm = self.app.router.lifespan_context(self.app)
-        self.state = dict(await self._cm.__aenter__() or {})
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self._cm.__aexit__(None, None, None)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope["state"] = dict(self.state)
-        await self.app(scope, receive, send)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import os
 import sys
+from pathlib import Path
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
@@ -123,6 +124,18 @@ async def _cmd_officer_list(args: argparse.Namespace, settings: Settings) -> int
     return 0
 
 
+async def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    import importlib
+
+    from wallet.db import migrate_database
+
+    await migrate_database(settings)
+    # The demo drives the real HTTP API in-process; wallet/ itself stays free of HTTP.
+    demo = importlib.import_module("miniprogram_api.demo")
+    print(await demo.run_demo(settings, Path(args.out)))
+    return 0
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -187,6 +200,10 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("badge")
         cmd.set_defaults(handler=_cmd_officer_enable, enable=enable)
     officer_sub.add_parser("list").set_defaults(handler=_cmd_officer_list)
+
+    demo = sub.add_parser("demo", help="seed a province and print a QR to verify (embedded defaults)")
+    demo.add_argument("--out", default="var/demo", help="where to write the QR's PNG")
+    demo.set_defaults(handler=_cmd_demo)
     return parser
 
 
