@@ -22,13 +22,21 @@ async def readyz(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     checks = await runtime.readiness()
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ok" if ready else "unavailable", "checks": checks},
-                        status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks},
+        status_code=200 if ready else 503,
+    )
 
 
 def health_operations(prefix: str = "") -> list[Operation]:
     return [
         Operation("GET", f"{prefix}/healthz", healthz, "Liveness probe", tags=("operations",)),
-        Operation("GET", f"{prefix}/readyz", readyz, "Readiness probe (database and cache)",
-                  tags=("operations",), errors=(503,)),
+        Operation(
+            "GET",
+            f"{prefix}/readyz",
+            readyz,
+            "Readiness probe (database and cache)",
+            tags=("operations",),
+            errors=(503,),
+        ),
     ]

@@ -34,8 +34,12 @@ _HTTP_CODES = {
 
 
 def problem_response(
-    status: int, code: str, title: str, detail: str | None = None,
-    headers: dict[str, str] | None = None, **extra: Any,
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> Response:
     body: dict[str, Any] = {
         "type": f"https://rtel.example/problems/{code}",
@@ -71,17 +75,30 @@ async def _wallet_error(request: Request, exc: Exception) -> Response:
 async def _http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "HTTP error"))
-    return problem_response(exc.status_code, code, title, exc.detail if exc.detail != title else None,
-                            headers=dict(exc.headers) if exc.headers else None,
-                            instance=request.url.path)
+    return problem_response(
+        exc.status_code,
+        code,
+        title,
+        exc.detail if exc.detail != title else None,
+        headers=dict(exc.headers) if exc.headers else None,
+        instance=request.url.path,
+    )
 
 
 async def _unhandled(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s (request %s)", request.method, request.url.path,
-                  _request_id(request))
-    return problem_response(500, "internal_error", "Internal server error",
-                            "an unexpected error occurred; it has been logged",
-                            request_id=_request_id(request))
+    log.exception(
+        "unhandled error on %s %s (request %s)",
+        request.method,
+        request.url.path,
+        _request_id(request),
+    )
+    return problem_response(
+        500,
+        "internal_error",
+        "Internal server error",
+        "an unexpected error occurred; it has been logged",
+        request_id=_request_id(request),
+    )
 
 
 exception_handlers: dict[Any, Any] = {

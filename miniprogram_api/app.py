@@ -39,8 +39,12 @@ def operations() -> list[Operation]:
 
 
 def openapi_document() -> dict[str, object]:
-    return build_openapi(TITLE, VERSION, [*health_operations(), *operations()],
-                         "Mini-program (/api), authority (/authority) and sharing (/share) APIs.")
+    return build_openapi(
+        TITLE,
+        VERSION,
+        [*health_operations(), *operations()],
+        "Mini-program (/api), authority (/authority) and sharing (/share) APIs.",
+    )
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Starlette:

@@ -36,14 +36,21 @@ __all__ = ["operations"]
 MAX_FEED_BODY = 256 * 1024
 
 
-async def authenticated_client(request: Request, runtime: Runtime, max_bytes: int = MAX_FEED_BODY
-                  ) -> tuple[AuthenticatedClient, bytes]:
+async def authenticated_client(
+    request: Request, runtime: Runtime, max_bytes: int = MAX_FEED_BODY
+) -> tuple[AuthenticatedClient, bytes]:
     """The signed request's client and its body (read once, at most ``max_bytes``)."""
     body = await read_body(request, max_bytes)
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     client = await authenticate(
-        request.headers, request.method, path, body, vault=runtime.vault,
-        cache=runtime.cache, sm2=runtime.sm2, now=runtime.clock.timestamp(),
+        request.headers,
+        request.method,
+        path,
+        body,
+        vault=runtime.vault,
+        cache=runtime.cache,
+        sm2=runtime.sm2,
+        now=runtime.clock.timestamp(),
         skew=runtime.settings.authority_clock_skew,
     )
     return client, body
@@ -63,9 +70,9 @@ async def upsert_version(request: Request) -> Response:
     data = parse_json(body, VersionIn)
     async with unit_of_work() as uow:
         result = await runtime.registry.upsert_version(
-            uow, data, actor=client.actor, scope=division_scope(client.division))
-    return json_response(runtime.registry.view(result.licence),
-                         201 if result.created else 200)
+            uow, data, actor=client.actor, scope=division_scope(client.division)
+        )
+    return json_response(runtime.registry.view(result.licence), 201 if result.created else 200)
 
 
 async def change_status(request: Request) -> Response:
@@ -74,26 +81,33 @@ async def change_status(request: Request) -> Response:
     change = parse_json(body, StatusIn)
     async with unit_of_work() as uow:
         licence = await runtime.registry.change_status(
-            uow, request.path_params["ref"], change, actor=client.actor,
-            scope=division_scope(client.division))
+            uow,
+            request.path_params["ref"],
+            change,
+            actor=client.actor,
+            scope=division_scope(client.division),
+        )
     return json_response(runtime.registry.view(licence))
 
 
 async def get_licence(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     client, _ = await authenticated_client(request, runtime, 0)
-    licence = await runtime.registry.get(request.path_params["ref"],
-                                         division_scope(client.division))
+    licence = await runtime.registry.get(
+        request.path_params["ref"], division_scope(client.division)
+    )
     return json_response(runtime.registry.view(licence))
 
 
 async def get_version(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     client, _ = await authenticated_client(request, runtime, 0)
-    licence = await runtime.registry.get(request.path_params["ref"],
-                                         division_scope(client.division))
-    return json_response(await runtime.registry.version_view(
-        licence, request.path_params["version"]))
+    licence = await runtime.registry.get(
+        request.path_params["ref"], division_scope(client.division)
+    )
+    return json_response(
+        await runtime.registry.version_view(licence, request.path_params["version"])
+    )
 
 
 async def list_licences(request: Request) -> Response:
@@ -102,7 +116,10 @@ async def list_licences(request: Request) -> Response:
     query = parse_query(request, ListQuery)
     items, cursor = await runtime.registry.search(
         SearchIn(kind=query.kind, cursor=query.cursor, limit=query.limit),
-        status=query.status, division=query.division, scope=division_scope(client.division))
+        status=query.status,
+        division=query.division,
+        scope=division_scope(client.division),
+    )
     return json_response(LicencePage(items=items, next_cursor=cursor))
 
 
@@ -114,43 +131,100 @@ async def search_licences(request: Request) -> Response:
     return json_response(LicencePage(items=items, next_cursor=cursor))
 
 
-_REF = Param("ref", "path", "opaque licence reference", {"type": "string", "pattern": "^L[A-Z2-7]{16}$"})
+_REF = Param(
+    "ref", "path", "opaque licence reference", {"type": "string", "pattern": "^L[A-Z2-7]{16}$"}
+)
 _SIGNED = (400, 401, 403, 404, 409)
 
 
 def operations() -> list[Operation]:
     tags = ("authority",)
     return [
-        Operation("POST", "/authority/v1/licence-versions", upsert_version,
-                  "Record a licence version from the registry (idempotent)",
-                  "Validates the face against the catalogue, resolves the holder, seals "
-                  "the version with the issuing province's SM2 key. 201 when recorded, 200 "
-                  "when the same version with the same content was already recorded, 409 when "
-                  "it exists with other content or the licence is revoked or cancelled.",
-                  tags, VersionIn, LicenceOut, 201, _SIGNED, security="authority"),
-        Operation("GET", "/authority/v1/licences", list_licences,
-                  "List licences (filter by kind, status, division; keyset pagination)",
-                  tags=tags, response_model=LicencePage, errors=(401, 422),
-                  params=(Param("kind"), Param("status"), Param("division"), Param("cursor"),
-                          Param("limit", schema={"type": "integer", "default": 50})),
-                  security="authority"),
-        Operation("POST", "/authority/v1/licences/search", search_licences,
-                  "Find licences by number, ID number, USCC or plate (exact match)",
-                  "Identifiers travel in the body so that they never reach URLs or logs.",
-                  tags, SearchIn, LicencePage, 200, (401,), security="authority"),
-        Operation("GET", "/authority/v1/licences/{ref}", get_licence, "One licence",
-                  tags=tags, response_model=LicenceOut, errors=(401, 403, 404), params=(_REF,),
-                  security="authority"),
-        Operation("GET", "/authority/v1/licences/{ref}/versions/{version:int}", get_version,
-                  "One version with its face, canonical document and seal",
-                  "The seal verifies offline against the trust list: SM2 with SM3 and the "
-                  "default user id over the UTF-8 bytes of `document`, key `seal_kid`.",
-                  tags, None, VersionOut, 200, (401, 403, 404),
-                  (_REF, Param("version", "path", schema={"type": "integer"})),
-                  security="authority"),
-        Operation("POST", "/authority/v1/licences/{ref}/status", change_status,
-                  "Suspend, revoke, cancel or reinstate a licence",
-                  "Revoked and cancelled are final. The live-status cache is updated in the "
-                  "same request, so the next verification sees the change.",
-                  tags, StatusIn, LicenceOut, 200, _SIGNED, (_REF,), security="authority"),
+        Operation(
+            "POST",
+            "/authority/v1/licence-versions",
+            upsert_version,
+            "Record a licence version from the registry (idempotent)",
+            "Validates the face against the catalogue, resolves the holder, seals "
+            "the version with the issuing province's SM2 key. 201 when recorded, 200 "
+            "when the same version with the same content was already recorded, 409 when "
+            "it exists with other content or the licence is revoked or cancelled.",
+            tags,
+            VersionIn,
+            LicenceOut,
+            201,
+            _SIGNED,
+            security="authority",
+        ),
+        Operation(
+            "GET",
+            "/authority/v1/licences",
+            list_licences,
+            "List licences (filter by kind, status, division; keyset pagination)",
+            tags=tags,
+            response_model=LicencePage,
+            errors=(401, 422),
+            params=(
+                Param("kind"),
+                Param("status"),
+                Param("division"),
+                Param("cursor"),
+                Param("limit", schema={"type": "integer", "default": 50}),
+            ),
+            security="authority",
+        ),
+        Operation(
+            "POST",
+            "/authority/v1/licences/search",
+            search_licences,
+            "Find licences by number, ID number, USCC or plate (exact match)",
+            "Identifiers travel in the body so that they never reach URLs or logs.",
+            tags,
+            SearchIn,
+            LicencePage,
+            200,
+            (401,),
+            security="authority",
+        ),
+        Operation(
+            "GET",
+            "/authority/v1/licences/{ref}",
+            get_licence,
+            "One licence",
+            tags=tags,
+            response_model=LicenceOut,
+            errors=(401, 403, 404),
+            params=(_REF,),
+            security="authority",
+        ),
+        Operation(
+            "GET",
+            "/authority/v1/licences/{ref}/versions/{version:int}",
+            get_version,
+            "One version with its face, canonical document and seal",
+            "The seal verifies offline against the trust list: SM2 with SM3 and the "
+            "default user id over the UTF-8 bytes of `document`, key `seal_kid`.",
+            tags,
+            None,
+            VersionOut,
+            200,
+            (401, 403, 404),
+            (_REF, Param("version", "path", schema={"type": "integer"})),
+            security="authority",
+        ),
+        Operation(
+            "POST",
+            "/authority/v1/licences/{ref}/status",
+            change_status,
+            "Suspend, revoke, cancel or reinstate a licence",
+            "Revoked and cancelled are final. The live-status cache is updated in the "
+            "same request, so the next verification sees the change.",
+            tags,
+            StatusIn,
+            LicenceOut,
+            200,
+            _SIGNED,
+            (_REF,),
+            security="authority",
+        ),
     ]

@@ -12,6 +12,7 @@ PNG, and prints the officer's sign-in so that the QR can be verified against
 
 from __future__ import annotations
 
+import asyncio
 import random
 import secrets
 from pathlib import Path
@@ -34,6 +35,14 @@ from wallet.wechat.standin import StandinServer
 
 __all__ = ["run_demo"]
 
+_PRINT_TOKEN = "'import json,sys; print(json.load(sys.stdin)[\"token\"])'"
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
 PROVINCE = "210000"
 DIVISION = "210102"
 PHONE = "demo-phone-000000001"
@@ -44,29 +53,62 @@ BADGE = "DEMO0001"
 def _bodies() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     rng = random.Random(20261125)
     issuer = sample_issuer(DIVISION)
-    driver = {"kind": "qualification", "version": 1, "change_type": "issue", "issuer": issuer,
-              "face": sample_face(get_kind("qualification"), rng, DIVISION)}
+    driver = {
+        "kind": "qualification",
+        "version": 1,
+        "change_type": "issue",
+        "issuer": issuer,
+        "face": sample_face(get_kind("qualification"), rng, DIVISION),
+    }
     permit_face = sample_face(get_kind("business_permit"), rng, DIVISION)
-    fleet = [{"kind": "business_permit", "version": 1, "change_type": "issue",
-              "issuer": issuer, "face": permit_face}]
+    fleet = [
+        {
+            "kind": "business_permit",
+            "version": 1,
+            "change_type": "issue",
+            "issuer": issuer,
+            "face": permit_face,
+        }
+    ]
     for _ in range(3):
-        face = sample_face(get_kind("transport_cert"), rng, DIVISION,
-                           operator_name=permit_face["operator_name"],
-                           business_permit_number=permit_face["permit_number"])
-        fleet.append({"kind": "transport_cert", "version": 1, "change_type": "issue",
-                      "issuer": issuer, "holder": {"uscc": permit_face["uscc"]}, "face": face})
+        face = sample_face(
+            get_kind("transport_cert"),
+            rng,
+            DIVISION,
+            operator_name=permit_face["operator_name"],
+            business_permit_number=permit_face["permit_number"],
+        )
+        fleet.append(
+            {
+                "kind": "transport_cert",
+                "version": 1,
+                "change_type": "issue",
+                "issuer": issuer,
+                "holder": {"uscc": permit_face["uscc"]},
+                "face": face,
+            }
+        )
     return driver, fleet
 
 
 async def _feed(http: httpx.AsyncClient, rt: Runtime, bodies: list[dict[str, Any]]) -> list[str]:
-    client, secret = await create_client(rt.vault, name="演示运政系统", division=PROVINCE,
-                                         now=rt.clock.now())
+    client, secret = await create_client(
+        rt.vault, name="演示运政系统", division=PROVINCE, now=rt.clock.now()
+    )
     refs = []
     for body in bodies:
         raw = orjson.dumps(body)
-        headers = {"X-Client-Id": client.client_id, "Content-Type": "application/json",
-                   **sign_request(secret, "POST", "/authority/v1/licence-versions", raw,
-                                  timestamp=rt.clock.timestamp())}
+        headers = {
+            "X-Client-Id": client.client_id,
+            "Content-Type": "application/json",
+            **sign_request(
+                secret,
+                "POST",
+                "/authority/v1/licence-versions",
+                raw,
+                timestamp=rt.clock.timestamp(),
+            ),
+        }
         response = await http.post("/authority/v1/licence-versions", content=raw, headers=headers)
         response.raise_for_status()
         refs.append(response.json()["ref"])
@@ -76,13 +118,21 @@ async def _feed(http: httpx.AsyncClient, rt: Runtime, bodies: list[dict[str, Any
 async def _officer(rt: Runtime) -> str:
     password = secrets.token_urlsafe(12)
     try:
-        await rt.officers.add(badge=BADGE, name="演示执法员", division=DIVISION, role="inspector",
-                              password=password, device_id=ENFORCEMENT_DEVICE, now=rt.clock.now())
+        await rt.officers.add(
+            badge=BADGE,
+            name="演示执法员",
+            division=DIVISION,
+            role="inspector",
+            password=password,
+            device_id=ENFORCEMENT_DEVICE,
+            now=rt.clock.now(),
+        )
     except Conflict:
         from argon2 import PasswordHasher
 
-        await Officer.filter(badge=BADGE).update(password_hash=PasswordHasher().hash(password),
-                                                 enabled=True)
+        await Officer.filter(badge=BADGE).update(
+            password_hash=PasswordHasher().hash(password), enabled=True
+        )
     return password
 
 
@@ -103,8 +153,9 @@ async def _show(http: httpx.AsyncClient, driver: dict[str, Any], ref: str) -> tu
     shown = await http.post(f"/api/v1/licences/{ref}/presentations?lifetime=300", headers=auth)
     shown.raise_for_status()
     qr = str(shown.json()["qr"])
-    png = await http.post(f"/api/v1/licences/{ref}/presentations?lifetime=300&format=png",
-                          headers=auth)
+    png = await http.post(
+        f"/api/v1/licences/{ref}/presentations?lifetime=300&format=png", headers=auth
+    )
     png.raise_for_status()
     return qr, png.content
 
@@ -112,8 +163,9 @@ async def _show(http: httpx.AsyncClient, driver: dict[str, Any], ref: str) -> tu
 async def run_demo(settings: Settings, out_dir: Path) -> str:
     """Seed, show and return the text to print (QR string, PNG path, officer sign-in)."""
     settings = settings.model_copy(update={"log_level": "WARNING"})  # the printout is the output
-    standin = StandinServer(app_id=settings.wechat_app_id,
-                            app_secret=settings.wechat_app_secret).start()
+    standin = StandinServer(
+        app_id=settings.wechat_app_id, app_secret=settings.wechat_app_secret
+    ).start()
     try:
         async with LifespanApp(create_app(settings)) as app:
             rt: Runtime = app.state["runtime"]
@@ -127,23 +179,27 @@ async def run_demo(settings: Settings, out_dir: Path) -> str:
             password = await _officer(rt)
     finally:
         standin.stop()
-    out_dir.mkdir(parents=True, exist_ok=True)
     png_path = out_dir / "demo-qr.png"
-    png_path.write_bytes(png)
-    sign_in = orjson.dumps({"badge": BADGE, "password": password,
-                            "device_id": ENFORCEMENT_DEVICE}).decode()
-    return "\n".join([
-        f"driver's qualification certificate: {driver_ref} (active on {PHONE})",
-        f"operator's business permit and fleet: {', '.join(fleet_refs)}",
-        f"QR (valid 300 s), PNG at {png_path}:",
-        "",
-        qr,
-        "",
-        "With ./scripts/serve running, as the officer:",
-        "",
-        "  TOKEN=$(curl -s localhost:8000/verifier/v1/session -H 'content-type: application/json' \\",
-        f"    -d '{sign_in}' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')",
-        "  curl -s localhost:8000/verifier/v1/verifications -H \"authorization: Bearer $TOKEN\" \\",
-        f"    -H 'x-device-id: {ENFORCEMENT_DEVICE}' -H 'content-type: application/json' \\",
-        f"    -d '{{\"qr\": \"{qr}\"}}'",
-    ])
+    await asyncio.to_thread(_write, png_path, png)
+    sign_in = orjson.dumps(
+        {"badge": BADGE, "password": password, "device_id": ENFORCEMENT_DEVICE}
+    ).decode()
+    return "\n".join(
+        [
+            f"driver's qualification certificate: {driver_ref} (active on {PHONE})",
+            f"operator's business permit and fleet: {', '.join(fleet_refs)}",
+            f"QR (valid 300 s), PNG at {png_path}:",
+            "",
+            qr,
+            "",
+            "With ./scripts/serve running, as the officer:",
+            "",
+            "  TOKEN=$(curl -s localhost:8000/verifier/v1/session \\",
+            "    -H 'content-type: application/json' \\",
+            f"    -d '{sign_in}' | python3 -c {_PRINT_TOKEN})",
+            "  curl -s localhost:8000/verifier/v1/verifications \\",
+            '    -H "authorization: Bearer $TOKEN" \\',
+            f"    -H 'x-device-id: {ENFORCEMENT_DEVICE}' -H 'content-type: application/json' \\",
+            f'    -d \'{{"qr": "{qr}"}}\'',
+        ]
+    )

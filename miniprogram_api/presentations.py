@@ -52,15 +52,17 @@ async def present(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     session = await holder_session(request)
     query = parse_query(request, PresentationQuery)
-    shown = await runtime.presenter.present(request.path_params["ref"], session.account_id,
-                                            session.device_id, query.lifetime)
+    shown = await runtime.presenter.present(
+        request.path_params["ref"], session.account_id, session.device_id, query.lifetime
+    )
     headers = {"Cache-Control": "no-store", "X-QR-Expires-At": shown.expires_at.isoformat()}
     if query.format == "png":
         return Response(render_png(shown.qr), media_type="image/png", headers=headers)
     if query.format == "svg":
         return Response(render_svg(shown.qr), media_type="image/svg+xml", headers=headers)
-    response = json_response(PresentationOut(qr=shown.qr, expires_at=shown.expires_at,
-                                             refresh_in=shown.refresh_in), 201)
+    response = json_response(
+        PresentationOut(qr=shown.qr, expires_at=shown.expires_at, refresh_in=shown.refresh_in), 201
+    )
     response.headers.update(headers)
     return response
 
@@ -76,9 +78,16 @@ async def verifications(request: Request) -> Response:
     if query.cursor is not None:
         rows_q = rows_q.filter(id__lt=query.cursor)
     rows = await rows_q.order_by("-id").limit(query.limit + 1)
-    items = [VerificationSeen(at=r.at, verdict=r.verdict, mode=r.mode,  # type: ignore[arg-type]
-                              officer_division=r.officer_division, officer_badge=r.officer_badge)
-             for r in rows[: query.limit]]
+    items = [
+        VerificationSeen(
+            at=r.at,
+            verdict=r.verdict,
+            mode=r.mode,  # type: ignore[arg-type]
+            officer_division=r.officer_division,
+            officer_badge=r.officer_badge,
+        )
+        for r in rows[: query.limit]
+    ]
     cursor = str(rows[query.limit - 1].id) if len(rows) > query.limit else None
     return json_response(VerificationPage(items=items, next_cursor=cursor))
 
@@ -89,17 +98,31 @@ _REF = Param("ref", "path", "licence reference", {"type": "string"})
 def operations() -> list[Operation]:
     tags = ("presentation",)
     return [
-        Operation("POST", "/api/v1/licences/{ref}/presentations", present,
-                  "A fresh dynamic QR for an active licence on this device",
-                  "Send `X-Device-Id` (the activated device). `format=json` (default) answers "
-                  "`{qr, expires_at, refresh_in}`; `svg` and `png` answer the rendered QR of a "
-                  "freshly minted string. `lifetime` 30–300 s (default from settings).",
-                  tags, None, PresentationOut, 201, (403, 404, 409, 422),
-                  (_REF, Param("format"), Param("lifetime", schema={"type": "integer"})),
-                  security="holder"),
-        Operation("GET", "/api/v1/licences/{ref}/verifications", verifications,
-                  "Who verified this licence, when (officer masked to division and badge)",
-                  tags=tags, response_model=VerificationPage, errors=(404, 422),
-                  params=(_REF, Param("cursor"), Param("limit", schema={"type": "integer"})),
-                  security="holder"),
+        Operation(
+            "POST",
+            "/api/v1/licences/{ref}/presentations",
+            present,
+            "A fresh dynamic QR for an active licence on this device",
+            "Send `X-Device-Id` (the activated device). `format=json` (default) answers "
+            "`{qr, expires_at, refresh_in}`; `svg` and `png` answer the rendered QR of a "
+            "freshly minted string. `lifetime` 30–300 s (default from settings).",
+            tags,
+            None,
+            PresentationOut,
+            201,
+            (403, 404, 409, 422),
+            (_REF, Param("format"), Param("lifetime", schema={"type": "integer"})),
+            security="holder",
+        ),
+        Operation(
+            "GET",
+            "/api/v1/licences/{ref}/verifications",
+            verifications,
+            "Who verified this licence, when (officer masked to division and badge)",
+            tags=tags,
+            response_model=VerificationPage,
+            errors=(404, 422),
+            params=(_REF, Param("cursor"), Param("limit", schema={"type": "integer"})),
+            security="holder",
+        ),
     ]

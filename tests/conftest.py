@@ -34,8 +34,10 @@ def _leg() -> str:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return (f"leg: {_leg()}  DATABASE_URL={os.environ.get('DATABASE_URL', '(sqlite)')}  "
-            f"REDIS_URL={os.environ.get('REDIS_URL', '(in-process)')}")
+    return (
+        f"leg: {_leg()}  DATABASE_URL={os.environ.get('DATABASE_URL', '(sqlite)')}  "
+        f"REDIS_URL={os.environ.get('REDIS_URL', '(in-process)')}"
+    )
 
 
 async def _create_pg_database(url: str) -> tuple[str, str]:

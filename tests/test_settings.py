@@ -17,14 +17,17 @@ def test_defaults_are_the_embedded_ones(monkeypatch):
     assert settings.is_embedded_database
 
 
-@pytest.mark.parametrize("var,value,named", [
-    ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
-    ("REDIS_URL", "http://x", "REDIS_URL"),
-    ("WALLET_QR_LIFETIME", "5", "WALLET_QR_LIFETIME"),
-    ("WALLET_QR_LIFETIME", "soon", "WALLET_QR_LIFETIME"),
-    ("WALLET_MASTER_KEY", "abcd", "WALLET_MASTER_KEY"),
-    ("WALLET_SM2_BACKEND", "openssl", "WALLET_SM2_BACKEND"),
-])
+@pytest.mark.parametrize(
+    "var,value,named",
+    [
+        ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
+        ("REDIS_URL", "http://x", "REDIS_URL"),
+        ("WALLET_QR_LIFETIME", "5", "WALLET_QR_LIFETIME"),
+        ("WALLET_QR_LIFETIME", "soon", "WALLET_QR_LIFETIME"),
+        ("WALLET_MASTER_KEY", "abcd", "WALLET_MASTER_KEY"),
+        ("WALLET_SM2_BACKEND", "openssl", "WALLET_SM2_BACKEND"),
+    ],
+)
 def test_bad_values_name_the_variable(monkeypatch, var, value, named):
     monkeypatch.setenv(var, value)
     with pytest.raises(ConfigurationError) as caught:
@@ -38,8 +41,12 @@ def test_postgresql_scheme_is_normalised(monkeypatch):
 
 
 def test_master_key_is_created_once_with_private_mode(tmp_path):
-    settings = load_settings(data_dir=tmp_path, master_key=None, master_key_file=None,
-                             database_url="sqlite://" + str(tmp_path / "db.sqlite3"))
+    settings = load_settings(
+        data_dir=tmp_path,
+        master_key=None,
+        master_key_file=None,
+        database_url="sqlite://" + str(tmp_path / "db.sqlite3"),
+    )
     first = load_master_key(settings)
     path = tmp_path / "master.key"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
@@ -47,8 +54,12 @@ def test_master_key_is_created_once_with_private_mode(tmp_path):
 
 
 def test_postgresql_without_a_master_key_is_refused(tmp_path):
-    settings = load_settings(data_dir=tmp_path, master_key=None, master_key_file=None,
-                             database_url="postgres://u@h:5432/d")
+    settings = load_settings(
+        data_dir=tmp_path,
+        master_key=None,
+        master_key_file=None,
+        database_url="postgres://u@h:5432/d",
+    )
     with pytest.raises(ConfigurationError, match="WALLET_MASTER_KEY"):
         load_master_key(settings)
 

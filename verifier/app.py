@@ -5,11 +5,11 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from verifier import endpoints
 from httpkit import Operation, build_openapi, exception_handlers, openapi_route, route
 from httpkit.app import runtime_lifespan
 from httpkit.health import health_operations
 from httpkit.middleware import RequestLogMiddleware
+from verifier import endpoints
 from wallet.clock import Clock
 from wallet.settings import Settings
 
@@ -25,8 +25,12 @@ def operations() -> list[Operation]:
 
 
 def openapi_document() -> dict[str, object]:
-    return build_openapi(TITLE, VERSION, [*health_operations(), *operations()],
-                         "Officer sign-in, QR verification, trust list and status lists.")
+    return build_openapi(
+        TITLE,
+        VERSION,
+        [*health_operations(), *operations()],
+        "Officer sign-in, QR verification, trust list and status lists.",
+    )
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Starlette:

@@ -10,8 +10,8 @@ import argparse
 import asyncio
 import os
 import sys
-from pathlib import Path
 from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 from wallet.errors import WalletError
@@ -42,8 +42,11 @@ async def _cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int
     if report.ok:
         print(f"audit chain intact: {report.entries} entries")
         return 0
-    print(f"audit chain BROKEN at entry {report.broken_at}: {report.reason} "
-          f"({report.entries} entries verified before it)", file=sys.stderr)
+    print(
+        f"audit chain BROKEN at entry {report.broken_at}: {report.reason} "
+        f"({report.entries} entries verified before it)",
+        file=sys.stderr,
+    )
     return 1
 
 
@@ -56,7 +59,10 @@ async def _cmd_authority_add(args: argparse.Namespace, settings: Settings) -> in
         identifiers.division_code(args.division)
     async with open_runtime(settings) as rt:
         client, secret = await create_client(
-            rt.vault, name=args.name, division=args.division, now=rt.clock.now(),
+            rt.vault,
+            name=args.name,
+            division=args.division,
+            now=rt.clock.now(),
             sm2_public_key=args.sm2_public_key,
         )
     print(f"client_id: {client.client_id}")
@@ -76,8 +82,10 @@ async def _cmd_authority_list(args: argparse.Namespace, settings: Settings) -> i
         await close_database()
     print(f"{'client_id':<20} {'division':<8} {'enabled':<7} {'sm2':<3} name")
     for row in rows:
-        print(f"{row.client_id:<20} {row.division:<8} {row.enabled!s:<7} "
-              f"{'yes' if row.sm2_public_key else 'no':<3} {row.name}")
+        print(
+            f"{row.client_id:<20} {row.division:<8} {row.enabled!s:<7} "
+            f"{'yes' if row.sm2_public_key else 'no':<3} {row.name}"
+        )
     return 0
 
 
@@ -91,10 +99,18 @@ async def _cmd_officer_add(args: argparse.Namespace, settings: Settings) -> int:
     async with open_runtime(settings) as rt:
         officers = Officers(rt.vault, rt.cache, settings.officer_session_ttl)
         officer = await officers.add(
-            badge=args.badge, name=args.name, division=args.division, role=args.role,
-            password=password, device_id=args.device, now=rt.clock.now(),
+            badge=args.badge,
+            name=args.name,
+            division=args.division,
+            role=args.role,
+            password=password,
+            device_id=args.device,
+            now=rt.clock.now(),
         )
-    print(f"officer {officer.badge} ({officer.role}, {officer.division}) on device {officer.device_id}")
+    print(
+        f"officer {officer.badge} ({officer.role}, {officer.division}) "
+        f"on device {officer.device_id}"
+    )
     return 0
 
 
@@ -104,7 +120,8 @@ async def _cmd_officer_enable(args: argparse.Namespace, settings: Settings) -> i
 
     async with open_runtime(settings) as rt:
         officer = await Officers(rt.vault, rt.cache, settings.officer_session_ttl).set_enabled(
-            args.badge, args.enable)
+            args.badge, args.enable
+        )
     print(f"officer {officer.badge} {'enabled' if officer.enabled else 'disabled'}")
     return 0
 
@@ -120,7 +137,9 @@ async def _cmd_officer_list(args: argparse.Namespace, settings: Settings) -> int
         await close_database()
     print(f"{'badge':<12} {'division':<8} {'role':<10} {'enabled':<7} device")
     for row in rows:
-        print(f"{row.badge:<12} {row.division:<8} {row.role:<10} {row.enabled!s:<7} {row.device_id}")
+        print(
+            f"{row.badge:<12} {row.division:<8} {row.role:<10} {row.enabled!s:<7} {row.device_id}"
+        )
     return 0
 
 
@@ -178,17 +197,24 @@ def _parser() -> argparse.ArgumentParser:
 
     authority = sub.add_parser("authority", help="authority API clients")
     authority_sub = authority.add_subparsers(dest="authority_command", required=True)
-    add_client = authority_sub.add_parser("add-client", help="register a client; prints its secret once")
+    add_client = authority_sub.add_parser(
+        "add-client", help="register a client; prints its secret once"
+    )
     add_client.add_argument("--name", required=True)
-    add_client.add_argument("--division", required=True,
-                            help="scope: 210000 = province, 210100 = city, 000000 = national")
+    add_client.add_argument(
+        "--division",
+        required=True,
+        help="scope: 210000 = province, 210100 = city, 000000 = national",
+    )
     add_client.add_argument("--sm2-public-key", help="04… hex, to accept SM2-signed requests")
     add_client.set_defaults(handler=_cmd_authority_add)
     authority_sub.add_parser("list-clients").set_defaults(handler=_cmd_authority_list)
 
     officer = sub.add_parser("officer", help="enforcement officer accounts")
     officer_sub = officer.add_subparsers(dest="officer_command", required=True)
-    add = officer_sub.add_parser("add", help="add an officer (password from WALLET_OFFICER_PASSWORD or a prompt)")
+    add = officer_sub.add_parser(
+        "add", help="add an officer (password from WALLET_OFFICER_PASSWORD or a prompt)"
+    )
     add.add_argument("--badge", required=True)
     add.add_argument("--name", required=True)
     add.add_argument("--division", required=True)
@@ -201,7 +227,9 @@ def _parser() -> argparse.ArgumentParser:
         cmd.set_defaults(handler=_cmd_officer_enable, enable=enable)
     officer_sub.add_parser("list").set_defaults(handler=_cmd_officer_list)
 
-    demo = sub.add_parser("demo", help="seed a province and print a QR to verify (embedded defaults)")
+    demo = sub.add_parser(
+        "demo", help="seed a province and print a QR to verify (embedded defaults)"
+    )
     demo.add_argument("--out", default="var/demo", help="where to write the QR's PNG")
     demo.set_defaults(handler=_cmd_demo)
     return parser

@@ -63,9 +63,7 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 
 async def open_database(settings: Settings) -> None:
     """Initialise Tortoise for this process (connections open lazily)."""
-    await Tortoise.init(
-        config=tortoise_config(settings.database_url), _enable_global_fallback=True
-    )
+    await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
 
 
 async def close_database() -> None:

@@ -78,8 +78,9 @@ class ValidationFailed(WalletError):
     status = 422
     title = "The request is not valid"
 
-    def __init__(self, detail: str | None = None, errors: list[FieldProblem] | None = None,
-                 **extra: Any) -> None:
+    def __init__(
+        self, detail: str | None = None, errors: list[FieldProblem] | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail, **extra)
         self.errors = errors or []
         if self.errors:
@@ -93,8 +94,7 @@ class InvalidIdentifier(ValidationFailed):
     title = "Invalid identifier"
 
     def __init__(self, kind: str, rule: str, detail: str | None = None) -> None:
-        super().__init__(detail or f"{kind}: {rule}",
-                         errors=[{"field": kind, "rule": rule}])
+        super().__init__(detail or f"{kind}: {rule}", errors=[{"field": kind, "rule": rule}])
         self.kind = kind
         self.rule = rule
 

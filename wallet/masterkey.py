@@ -30,7 +30,9 @@ def _read_key_file(path: Path) -> bytes:
         text = path.read_text().strip()
         key = bytes.fromhex(text)
     except (OSError, ValueError) as exc:
-        raise ConfigurationError(f"WALLET_MASTER_KEY_FILE: cannot read hex key ({exc.__class__.__name__})") from None
+        raise ConfigurationError(
+            f"WALLET_MASTER_KEY_FILE: cannot read hex key ({exc.__class__.__name__})"
+        ) from None
     if len(key) != 32:
         raise ConfigurationError("WALLET_MASTER_KEY_FILE: must hold 32 bytes as 64 hex characters")
     return key

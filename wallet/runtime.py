@@ -17,15 +17,15 @@ from redis.asyncio import Redis
 from wallet.cache import open_cache, ping_cache
 from wallet.clock import Clock, SystemClock
 from wallet.crypto import SM2Backend, sm2_backend
+from wallet.db import close_database, open_database, ping_database
 from wallet.keys.service import KeyStore
 from wallet.licences.service import Registry
+from wallet.masterkey import load_master_key
 from wallet.officers.service import Officers
 from wallet.presentation.service import Presenter
-from wallet.verification.service import Verifier
-from wallet.db import close_database, open_database, ping_database
-from wallet.masterkey import load_master_key
 from wallet.settings import Settings
 from wallet.vault import Vault
+from wallet.verification.service import Verifier
 
 __all__ = ["Runtime", "open_runtime"]
 
@@ -57,13 +57,25 @@ class Runtime:
     @cached_property
     def verifier(self) -> Verifier:
         """The online verifier (one per process: it holds the trust list in memory)."""
-        return Verifier(self.keys, self.cache, self.sm2, self.clock, self.vault,
-                        self.settings.scan_rate_limit, self.settings.lookup_rate_limit)
+        return Verifier(
+            self.keys,
+            self.cache,
+            self.sm2,
+            self.clock,
+            self.vault,
+            self.settings.scan_rate_limit,
+            self.settings.lookup_rate_limit,
+        )
 
     @cached_property
     def presenter(self) -> Presenter:
-        return Presenter(self.keys, self.sm2, self.clock, self.settings.qr_lifetime,
-                         self.settings.offline_credential_lifetime)
+        return Presenter(
+            self.keys,
+            self.sm2,
+            self.clock,
+            self.settings.qr_lifetime,
+            self.settings.offline_credential_lifetime,
+        )
 
     async def readiness(self) -> dict[str, str]:
         """``{"database": "ok"|reason, "cache": "ok"|reason}``."""

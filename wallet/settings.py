@@ -35,19 +35,24 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default=Path("var"), description="Where embedded state lives")
     master_key: str | None = Field(
-        default=None, repr=False,
+        default=None,
+        repr=False,
         description="64 hex chars (32 bytes); wraps private keys and derives vault keys",
     )
     master_key_file: Path | None = Field(
         default=None, description="File holding the master key in hex (alternative to MASTER_KEY)"
     )
-    vault_key_id: str = Field(default="v1", pattern=r"^[a-z0-9]{1,16}$",
-                              description="Key id used for new personal-data encryptions")
+    vault_key_id: str = Field(
+        default="v1",
+        pattern=r"^[a-z0-9]{1,16}$",
+        description="Key id used for new personal-data encryptions",
+    )
     sm2_backend: Literal["auto", "tongsuo", "gmssl"] = "auto"
     wechat_app_id: str = "wx0000000000000000"
     wechat_app_secret: str = Field(default="dev-secret", repr=False)
-    wechat_api_base: str = Field(default="http://127.0.0.1:8089",
-                                 description="WeChat server API base URL")
+    wechat_api_base: str = Field(
+        default="http://127.0.0.1:8089", description="WeChat server API base URL"
+    )
     wechat_claim_template_id: str = Field(
         default="claim-review", description="Subscribe-message template of claim reviews"
     )
@@ -55,14 +60,21 @@ class Settings(BaseSettings):
         default="registry",
         description="How real names are verified: registry (development) or wechat_face",
     )
-    session_ttl: int = Field(default=7200, ge=60, le=30 * 86400, description="Holder session TTL, s")
+    session_ttl: int = Field(
+        default=7200, ge=60, le=30 * 86400, description="Holder session TTL, s"
+    )
     officer_session_ttl: int = Field(default=3600, ge=60, le=86400)
     qr_lifetime: int = Field(default=60, ge=30, le=300, description="Online QR lifetime, s")
     offline_credential_lifetime: int = Field(default=7 * 86400, ge=3600, le=7 * 86400)
-    authority_clock_skew: int = Field(default=300, ge=5, le=3600,
-                                      description="Accepted age of a signed authority request, s")
-    scan_rate_limit: int = Field(default=120, ge=1, description="Scans per officer (and per device) per minute")
-    lookup_rate_limit: int = Field(default=20, ge=1, description="Lookups per officer (and per device) per hour")
+    authority_clock_skew: int = Field(
+        default=300, ge=5, le=3600, description="Accepted age of a signed authority request, s"
+    )
+    scan_rate_limit: int = Field(
+        default=120, ge=1, description="Scans per officer (and per device) per minute"
+    )
+    lookup_rate_limit: int = Field(
+        default=20, ge=1, description="Lookups per officer (and per device) per hour"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("database_url")
@@ -109,6 +121,10 @@ def load_settings(**overrides: object) -> Settings:
         lines = []
         for err in exc.errors():
             loc = ".".join(str(p) for p in err["loc"]) or "settings"
-            var = loc.upper() if loc.upper() in {"DATABASE_URL", "REDIS_URL"} else f"WALLET_{loc.upper()}"
+            var = (
+                loc.upper()
+                if loc.upper() in {"DATABASE_URL", "REDIS_URL"}
+                else f"WALLET_{loc.upper()}"
+            )
             lines.append(f"{var}: {err['msg']}")
         raise ConfigurationError("invalid settings: " + "; ".join(lines)) from None

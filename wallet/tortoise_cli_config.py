@@ -1,6 +1,6 @@
 """Config for Tortoise's own command line, used by developers to write migrations:
 
-    DATABASE_URL=sqlite://var/dev.sqlite3 tortoise -c wallet.tortoise_cli_config.TORTOISE_ORM makemigrations
+    tortoise -c wallet.tortoise_cli_config.TORTOISE_ORM makemigrations --name NAME
 
 Applications never import this module (it reads the environment at import).
 """
@@ -9,4 +9,6 @@ import os
 
 from wallet.db import tortoise_config
 
-TORTOISE_ORM = tortoise_config(os.environ.get("DATABASE_URL", "sqlite://var/makemigrations.sqlite3"))
+TORTOISE_ORM = tortoise_config(
+    os.environ.get("DATABASE_URL", "sqlite://var/makemigrations.sqlite3")
+)

@@ -15,8 +15,14 @@ T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 async def _append_three():
     for i in range(3):
         async with in_transaction() as conn:
-            await append(conn, at=T0, actor=f"holder:{i}", action="licence.claim",
-                         subject=f"lic-{i}", detail={"n": i, "name": "张*丰"})
+            await append(
+                conn,
+                at=T0,
+                actor=f"holder:{i}",
+                action="licence.claim",
+                subject=f"lic-{i}",
+                detail={"n": i, "name": "张*丰"},
+            )
 
 
 async def test_intact_chain_verifies(rt):
@@ -70,11 +76,20 @@ async def test_rolled_back_append_leaves_no_trace(rt):
 
 
 async def _cli(settings, *args):
-    env = {**os.environ, "DATABASE_URL": settings.database_url,
-           "WALLET_MASTER_KEY": settings.master_key, "WALLET_DATA_DIR": str(settings.data_dir)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "WALLET_MASTER_KEY": settings.master_key,
+        "WALLET_DATA_DIR": str(settings.data_dir),
+    }
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "wallet.cli", *args, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "wallet.cli",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await proc.communicate()
     return proc.returncode, out.decode(), err.decode()

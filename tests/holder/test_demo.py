@@ -11,13 +11,24 @@ import orjson
 
 
 async def test_demo_prints_a_qr_that_verifies(client, rt, settings, tmp_path):
-    env = {**os.environ, "DATABASE_URL": settings.database_url,
-           "WALLET_MASTER_KEY": settings.master_key, "WALLET_DATA_DIR": str(settings.data_dir)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "WALLET_MASTER_KEY": settings.master_key,
+        "WALLET_DATA_DIR": str(settings.data_dir),
+    }
     if settings.redis_url:
         env["REDIS_URL"] = settings.redis_url
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "wallet.cli", "demo", "--out", str(tmp_path), env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "wallet.cli",
+        "demo",
+        "--out",
+        str(tmp_path),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await proc.communicate()
     assert proc.returncode == 0, err.decode()
@@ -29,9 +40,12 @@ async def test_demo_prints_a_qr_that_verifies(client, rt, settings, tmp_path):
     session = await client.post("/verifier/v1/session", json=sign_in)
     assert session.status_code == 201, session.text
     verdict = await client.post(
-        "/verifier/v1/verifications", json={"qr": qr},
-        headers={"Authorization": f"Bearer {session.json()['token']}",
-                 "X-Device-Id": sign_in["device_id"]},
+        "/verifier/v1/verifications",
+        json={"qr": qr},
+        headers={
+            "Authorization": f"Bearer {session.json()['token']}",
+            "X-Device-Id": sign_in["device_id"],
+        },
     )
     assert verdict.json()["verdict"] == "valid"
     assert verdict.json()["licence"]["kind"] == "qualification"

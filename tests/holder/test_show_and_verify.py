@@ -20,12 +20,17 @@ async def _active_driver(client, rt):
     body = driver_body(77, photo=True)
     [ref] = await issue(rt, [body])
     token = await sign_in(client, "zhao")
-    assert (await client.post("/api/v1/identity", json=identity_of(body),
-                              headers=bearer(token))).status_code == 200
-    assert (await client.post(f"/api/v1/licences/{ref}/claim",
-                              headers=bearer(token))).status_code == 201
-    activated = await client.post(f"/api/v1/licences/{ref}/activation",
-                                  json={"device_id": DEVICE}, headers=bearer(token, DEVICE))
+    assert (
+        await client.post("/api/v1/identity", json=identity_of(body), headers=bearer(token))
+    ).status_code == 200
+    assert (
+        await client.post(f"/api/v1/licences/{ref}/claim", headers=bearer(token))
+    ).status_code == 201
+    activated = await client.post(
+        f"/api/v1/licences/{ref}/activation",
+        json={"device_id": DEVICE},
+        headers=bearer(token, DEVICE),
+    )
     assert activated.status_code == 201, activated.text
     return ref, token, activated.json()
 
@@ -34,19 +39,22 @@ async def test_show_scan_and_see_who_verified(client, rt, holder):
     ref, token, activation = await _active_driver(client, rt)
     officer = await add_officer(client, rt, "21010007")
 
-    shown = await client.post(f"/api/v1/licences/{ref}/presentations",
-                              headers=bearer(token, DEVICE))
+    shown = await client.post(
+        f"/api/v1/licences/{ref}/presentations", headers=bearer(token, DEVICE)
+    )
     assert shown.status_code == 201, shown.text
     qr = shown.json()["qr"]
     assert shown.json()["refresh_in"] == rt.settings.qr_lifetime - 10
     assert qr_version(qr) <= 13
 
-    png = await client.post(f"/api/v1/licences/{ref}/presentations?format=png",
-                            headers=bearer(token, DEVICE))
+    png = await client.post(
+        f"/api/v1/licences/{ref}/presentations?format=png", headers=bearer(token, DEVICE)
+    )
     assert png.headers["content-type"] == "image/png"
     [decoded] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.content)))
-    svg = await client.post(f"/api/v1/licences/{ref}/presentations?format=svg",
-                            headers=bearer(token, DEVICE))
+    svg = await client.post(
+        f"/api/v1/licences/{ref}/presentations?format=svg", headers=bearer(token, DEVICE)
+    )
     assert svg.content.startswith(b"<svg")
 
     for scanned in (qr, decoded.text):
@@ -54,7 +62,8 @@ async def test_show_scan_and_see_who_verified(client, rt, holder):
         assert verdict.json()["verdict"] == "valid"
         assert verdict.json()["licence"]["ref"] == ref
 
-    offline = f"{activation['offline_credential']}~{offline_code(activation['totp']['seed'], rt.clock.timestamp())}"
+    code = offline_code(activation["totp"]["seed"], rt.clock.timestamp())
+    offline = f"{activation['offline_credential']}~{code}"
     assert qr_version(offline) <= 15
     verdict = await client.post(VERIFY, json={"qr": offline}, headers=officer.headers)
     assert verdict.json()["verdict"] == "valid"
@@ -70,8 +79,10 @@ async def test_show_scan_and_see_who_verified(client, rt, holder):
     assert {i["officer_division"] for i in items} == {"210100"}
     page = await client.get(f"/api/v1/licences/{ref}/verifications?limit=3", headers=bearer(token))
     assert len(page.json()["items"]) == 3 and page.json()["next_cursor"]
-    rest = await client.get(f"/api/v1/licences/{ref}/verifications?limit=3&cursor="
-                            f"{page.json()['next_cursor']}", headers=bearer(token))
+    rest = await client.get(
+        f"/api/v1/licences/{ref}/verifications?limit=3&cursor={page.json()['next_cursor']}",
+        headers=bearer(token),
+    )
     assert len(rest.json()["items"]) == 1
 
 
@@ -81,8 +92,12 @@ async def test_presentation_refusals(client, rt, holder):
     assert (await client.post(url)).status_code == 401
     other_device = await client.post(url, headers=bearer(token, "device_ffffffffffffffff"))
     assert other_device.status_code == 403
-    assert (await client.post(url + "?lifetime=5", headers=bearer(token, DEVICE))).status_code == 422
-    assert (await client.post(url + "?format=gif", headers=bearer(token, DEVICE))).status_code == 422
+    assert (
+        await client.post(url + "?lifetime=5", headers=bearer(token, DEVICE))
+    ).status_code == 422
+    assert (
+        await client.post(url + "?format=gif", headers=bearer(token, DEVICE))
+    ).status_code == 422
     stranger = await sign_in(client, "stranger")
     assert (await client.post(url, headers=bearer(stranger, DEVICE))).status_code == 404
     history = await client.get(f"/api/v1/licences/{ref}/verifications", headers=bearer(stranger))
@@ -97,5 +112,7 @@ async def test_a_suspended_licence_cannot_be_shown(client, rt, holder):
     ref, token, _ = await _active_driver(client, rt)
     caller = await authority(client, rt)
     await caller.post(f"/authority/v1/licences/{ref}/status", {"action": "suspend", "reason": "x"})
-    shown = await client.post(f"/api/v1/licences/{ref}/presentations", headers=bearer(token, DEVICE))
+    shown = await client.post(
+        f"/api/v1/licences/{ref}/presentations", headers=bearer(token, DEVICE)
+    )
     assert shown.status_code == 409

@@ -14,14 +14,18 @@ async def test_wrong_content_type_is_415(client):
 
 
 async def test_malformed_json_is_400(client):
-    response = await _signin(client, content=b"{not json",
-                             headers={"Content-Type": "application/json"})
+    response = await _signin(
+        client, content=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400 and response.json()["code"] == "malformed_json"
 
 
 async def test_oversized_body_is_413(client):
-    response = await _signin(client, content=b'{"badge":"' + b"x" * 10_000 + b'"}',
-                             headers={"Content-Type": "application/json"})
+    response = await _signin(
+        client,
+        content=b'{"badge":"' + b"x" * 10_000 + b'"}',
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 413 and response.json()["code"] == "payload_too_large"
 
 

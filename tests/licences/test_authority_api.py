@@ -31,8 +31,9 @@ async def test_every_kind_is_recorded_and_sealed(client, rt, kind):
     key = await rt.keys.verification_key(v["seal_kid"])
     assert key is not None and key.division == "210000"
     for backend in ("tongsuo", "gmssl"):
-        assert verify_seal(v["document"].encode(), v["seal"], bytes.fromhex(key.public_key),
-                           sm2_backend(backend))
+        assert verify_seal(
+            v["document"].encode(), v["seal"], bytes.fromhex(key.public_key), sm2_backend(backend)
+        )
     assert orjson.loads(v["document"])["face"] == v["face"]
 
 
@@ -103,9 +104,12 @@ async def test_status_lifecycle_and_write_through(client, rt):
     forbidden = await act("reinstate")
     assert forbidden.status_code == 409 and forbidden.json()["code"] == "invalid_transition"
     assert (await read_cached_status(rt.cache, ref)).status == "cancelled"
-    assert (await caller.post(FEED, version_body("qualification", seed=4, version=2))
-            ).status_code == 409
-    topics = await OutboxEvent.filter(licence_ref=ref).order_by("id").values_list("topic", flat=True)
+    assert (
+        await caller.post(FEED, version_body("qualification", seed=4, version=2))
+    ).status_code == 409
+    topics = (
+        await OutboxEvent.filter(licence_ref=ref).order_by("id").values_list("topic", flat=True)
+    )
     assert topics == ["licence.version", "licence.status", "licence.status", "licence.status"]
 
 
@@ -136,26 +140,34 @@ async def test_search_by_identifiers_and_pagination(client, rt):
     for v in vehicles:
         v["holder"] = {"uscc": vehicles[0]["holder"]["uscc"]}
         assert (await caller.post(FEED, v)).status_code == 201
-    found = await caller.post("/authority/v1/licences/search",
-                              {"id_number": person["face"]["certificate_number"]})
+    found = await caller.post(
+        "/authority/v1/licences/search", {"id_number": person["face"]["certificate_number"]}
+    )
     assert [i["kind"] for i in found.json()["items"]] == ["qualification"]
-    by_plate = await caller.post("/authority/v1/licences/search",
-                                 {"plate_number": vehicles[2]["face"]["plate_number"]})
+    by_plate = await caller.post(
+        "/authority/v1/licences/search", {"plate_number": vehicles[2]["face"]["plate_number"]}
+    )
     assert len(by_plate.json()["items"]) == 1
-    fleet = await caller.post("/authority/v1/licences/search",
-                              {"uscc": vehicles[0]["holder"]["uscc"], "limit": 2})
+    fleet = await caller.post(
+        "/authority/v1/licences/search", {"uscc": vehicles[0]["holder"]["uscc"], "limit": 2}
+    )
     seen, page = [], fleet.json()
     while True:
         seen += [i["ref"] for i in page["items"]]
         if not page["next_cursor"]:
             break
-        page = (await caller.post("/authority/v1/licences/search",
-                                  {"uscc": vehicles[0]["holder"]["uscc"], "limit": 2,
-                                   "cursor": page["next_cursor"]})).json()
+        page = (
+            await caller.post(
+                "/authority/v1/licences/search",
+                {"uscc": vehicles[0]["holder"]["uscc"], "limit": 2, "cursor": page["next_cursor"]},
+            )
+        ).json()
     assert len(seen) == len(set(seen)) == 5
     listed = await caller.get("/authority/v1/licences?kind=transport_cert&limit=500")
     assert len(listed.json()["items"]) == 5
-    nothing = await caller.post("/authority/v1/licences/search", {"id_number": "110101199001011237"})
+    nothing = await caller.post(
+        "/authority/v1/licences/search", {"id_number": "110101199001011237"}
+    )
     assert nothing.json()["items"] == []
 
 
@@ -163,7 +175,8 @@ async def test_bad_feed_input_is_422_listing_every_field(client, rt):
     caller = await authority(client, rt)
     body = version_body("qualification", seed=9)
     body["face"]["certificate_number"] = body["face"]["certificate_number"][:-1] + (
-        "0" if body["face"]["certificate_number"][-1] != "0" else "1")
+        "0" if body["face"]["certificate_number"][-1] != "0" else "1"
+    )
     body["face"].pop("name")
     body["issuer"]["division"] = "999999"
     response = await caller.post(FEED, body)
@@ -175,13 +188,16 @@ async def test_bad_feed_input_is_422_listing_every_field(client, rt):
     assert await Licence.all().count() == 0
 
 
-@pytest.mark.parametrize("mutate,status", [
-    (lambda b: b.pop("face"), 422),
-    (lambda b: b.update(version="one"), 422),
-    (lambda b: b.update(kind="spaceship"), 422),
-    (lambda b: b.update(unexpected=1), 422),
-    (lambda b: b.update(version=0), 422),
-])
+@pytest.mark.parametrize(
+    "mutate,status",
+    [
+        (lambda b: b.pop("face"), 422),
+        (lambda b: b.update(version="one"), 422),
+        (lambda b: b.update(kind="spaceship"), 422),
+        (lambda b: b.update(unexpected=1), 422),
+        (lambda b: b.update(version=0), 422),
+    ],
+)
 async def test_malformed_bodies(client, rt, mutate, status):
     caller = await authority(client, rt)
     body = version_body("business_permit")
@@ -219,5 +235,6 @@ async def test_missing_seal_key_is_a_clear_error(client, rt):
 async def test_unknown_reference(client, rt):
     caller = await authority(client, rt)
     assert (await caller.get("/authority/v1/licences/LAAAAAAAAAAAAAAAA")).status_code == 404
-    assert (await caller.get("/authority/v1/licences/LAAAAAAAAAAAAAAAA/versions/x")
-            ).status_code == 404
+    assert (
+        await caller.get("/authority/v1/licences/LAAAAAAAAAAAAAAAA/versions/x")
+    ).status_code == 404

@@ -21,7 +21,9 @@ async def test_bad_signature_is_401(client, rt):
     caller = await authority(client, rt)
     body = orjson.dumps(version_body("business_permit"))
     headers = caller.headers("POST", FEED, body)
-    headers["X-Signature"] = ("0" if headers["X-Signature"][0] != "0" else "1") + headers["X-Signature"][1:]
+    headers["X-Signature"] = ("0" if headers["X-Signature"][0] != "0" else "1") + headers[
+        "X-Signature"
+    ][1:]
     response = await client.post(FEED, content=body, headers=headers)
     assert response.status_code == 401 and response.json()["code"] == "bad_signature"
     assert await Licence.all().count() == 0
@@ -52,8 +54,9 @@ async def test_unknown_client_is_401(client, rt):
 @pytest.mark.parametrize("offset", [-301, 301, 10_000])
 async def test_stale_timestamp_is_401(client, rt, offset):
     caller = await authority(client, rt)
-    response = await caller.post(FEED, version_body("business_permit"),
-                                 timestamp=rt.clock.timestamp() + offset)
+    response = await caller.post(
+        FEED, version_body("business_permit"), timestamp=rt.clock.timestamp() + offset
+    )
     assert response.status_code == 401 and response.json()["code"] == "stale_request"
 
 
@@ -91,13 +94,19 @@ async def test_sm2_signed_request(client, rt):
     caller = await authority(client, rt)
     private = rt.sm2.generate_private_key()
     await AuthorityClient.filter(client_id=caller.client_id).update(
-        sm2_public_key=public_key_hex(rt.sm2.public_key(private)))
+        sm2_public_key=public_key_hex(rt.sm2.public_key(private))
+    )
     body = orjson.dumps(version_body("business_permit"))
     ts, nonce = str(rt.clock.timestamp()), "sm2-nonce-000000001"
     sig = rt.sm2.sign(private, string_to_sign("POST", FEED, ts, nonce, body))
-    headers = {"X-Client-Id": caller.client_id, "X-Timestamp": ts, "X-Nonce": nonce,
-               "X-Signature-Alg": "SM2", "X-Signature": sig.hex(),
-               "Content-Type": "application/json"}
+    headers = {
+        "X-Client-Id": caller.client_id,
+        "X-Timestamp": ts,
+        "X-Nonce": nonce,
+        "X-Signature-Alg": "SM2",
+        "X-Signature": sig.hex(),
+        "Content-Type": "application/json",
+    }
     assert (await client.post(FEED, content=body, headers=headers)).status_code == 201
     headers["X-Nonce"] = "sm2-nonce-000000002"  # signature no longer covers this nonce
     assert (await client.post(FEED, content=body, headers=headers)).status_code == 401

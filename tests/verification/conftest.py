@@ -33,39 +33,73 @@ class Scene:
     licence: Licence
     officer: Officer
 
-    async def qr(self, lifetime: int = 60, at: int | None = None, version: int | None = None) -> str:
+    async def qr(
+        self, lifetime: int = 60, at: int | None = None, version: int | None = None
+    ) -> str:
         key = await self.rt.keys.active_key("presentation")
-        return mint_qr(key.kid, key.private_key, self.rt.sm2, lic=self.licence.ref,
-                       knd=kind_code(self.licence.kind), iss=self.licence.issuer_division,
-                       ver=version or self.licence.version,
-                       now=at if at is not None else self.rt.clock.timestamp(), lifetime=lifetime)
+        return mint_qr(
+            key.kid,
+            key.private_key,
+            self.rt.sm2,
+            lic=self.licence.ref,
+            knd=kind_code(self.licence.kind),
+            iss=self.licence.issuer_division,
+            ver=version or self.licence.version,
+            now=at if at is not None else self.rt.clock.timestamp(),
+            lifetime=lifetime,
+        )
 
     async def credential(self) -> str:
         key = await self.rt.keys.active_key("presentation")
         idx = await ensure_status_idx(self.licence)
-        return mint_credential(key.kid, key.private_key, self.rt.sm2, lic=self.licence.ref,
-                               knd=kind_code(self.licence.kind),
-                               iss=self.licence.issuer_division, ver=self.licence.version,
-                               idx=idx, now=self.rt.clock.timestamp(), lifetime=86400)
+        return mint_credential(
+            key.kid,
+            key.private_key,
+            self.rt.sm2,
+            lic=self.licence.ref,
+            knd=kind_code(self.licence.kind),
+            iss=self.licence.issuer_division,
+            ver=self.licence.version,
+            idx=idx,
+            now=self.rt.clock.timestamp(),
+            lifetime=86400,
+        )
 
     async def trust(self) -> TrustList:
         response = await self.caller.http.get("/verifier/v1/trust-list")
         root = next(k for k in await self.rt.keys.list_keys() if k.use == "root")
-        return verify_trust_list(response.text, bytes.fromhex(root.public_key), self.rt.sm2,
-                                 self.rt.clock.timestamp())
+        return verify_trust_list(
+            response.text, bytes.fromhex(root.public_key), self.rt.sm2, self.rt.clock.timestamp()
+        )
 
     async def status(self, action: str) -> None:
-        response = await self.caller.post(f"/authority/v1/licences/{self.licence.ref}/status",
-                                          {"action": action, "reason": "测试"})
+        response = await self.caller.post(
+            f"/authority/v1/licences/{self.licence.ref}/status",
+            {"action": action, "reason": "测试"},
+        )
         assert response.status_code == 200, response.text
 
 
-async def add_officer(client, rt: Runtime, badge: str, role: str = "inspector",
-                      device: str = "ENF-DEVICE-0001", division: str = "210100") -> Officer:
-    await rt.officers.add(badge=badge, name="执法员甲", division=division, role=role,
-                          password=PASSWORD, device_id=device, now=rt.clock.now())
-    response = await client.post("/verifier/v1/session",
-                                 json={"badge": badge, "password": PASSWORD, "device_id": device})
+async def add_officer(
+    client,
+    rt: Runtime,
+    badge: str,
+    role: str = "inspector",
+    device: str = "ENF-DEVICE-0001",
+    division: str = "210100",
+) -> Officer:
+    await rt.officers.add(
+        badge=badge,
+        name="执法员甲",
+        division=division,
+        role=role,
+        password=PASSWORD,
+        device_id=device,
+        now=rt.clock.now(),
+    )
+    response = await client.post(
+        "/verifier/v1/session", json={"badge": badge, "password": PASSWORD, "device_id": device}
+    )
     assert response.status_code == 201, response.text
     return Officer(response.json()["token"], device)
 

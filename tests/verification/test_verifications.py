@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import copy
 
 import orjson
 import time_machine
@@ -28,8 +27,9 @@ async def _verify(scene, qr, officer=None):
 
 
 async def _offline(scene, qr):
-    return verify_offline(await scene.trust(), None, qr, scene.rt.clock.timestamp(),
-                          sm2_backend("gmssl")).verdict.value
+    return verify_offline(
+        await scene.trust(), None, qr, scene.rt.clock.timestamp(), sm2_backend("gmssl")
+    ).verdict.value
 
 
 def _resign_payload(qr: str, **changes) -> str:
@@ -41,9 +41,10 @@ def _resign_payload(qr: str, **changes) -> str:
 
 
 async def test_valid_qr_decoded_from_png_shows_the_face(scene):
+    import io
+
     import zxingcpp
     from PIL import Image
-    import io
 
     qr = await scene.qr()
     assert qr_version(qr) <= 13
@@ -83,9 +84,12 @@ async def test_tampered_signature_is_bad_signature(scene):
 
 async def test_unknown_kid(scene):
     qr = await scene.qr()
-    head = base64.urlsafe_b64encode(
-        b'{"alg":"SM2","kid":"pres-00000000","typ":"rtel-qr"}').decode().rstrip("=")
-    qr = head + qr[qr.index("."):]
+    head = (
+        base64.urlsafe_b64encode(b'{"alg":"SM2","kid":"pres-00000000","typ":"rtel-qr"}')
+        .decode()
+        .rstrip("=")
+    )
+    qr = head + qr[qr.index(".") :]
     assert (await _verify(scene, qr))["verdict"] == "unknown_key"
     assert await _offline(scene, qr) == "unknown_key"
 
@@ -135,8 +139,9 @@ async def test_second_officer_gets_replayed(scene, client, rt):
 
 async def test_garbage_is_malformed(scene):
     for garbage in ["", "hello", "a.b.c", "~12345678", "x" * 5000, "eyJ9.eyJ9.AAAA~1234"]:
-        response = await scene.caller.http.post(VERIFY, json={"qr": garbage},
-                                                headers=scene.officer.headers)
+        response = await scene.caller.http.post(
+            VERIFY, json={"qr": garbage}, headers=scene.officer.headers
+        )
         if response.status_code == 422:  # empty or oversized: rejected by the schema
             continue
         assert response.json()["verdict"] == "malformed", garbage
@@ -192,7 +197,10 @@ async def test_offline_credential_with_status_list(scene, rt):
     await scene.status("suspend")
     lst_token = (await scene.caller.http.get("/verifier/v1/status-lists/210000")).text
     status_list = verify_status_list(lst_token, trust, rt.sm2)
-    assert verify_offline(trust, status_list, qr, rt.clock.timestamp(), rt.sm2).verdict.value == "suspended"
+    assert (
+        verify_offline(trust, status_list, qr, rt.clock.timestamp(), rt.sm2).verdict.value
+        == "suspended"
+    )
 
 
 async def test_online_qr_offline_without_status_is_not_valid(scene):
@@ -221,16 +229,23 @@ async def test_sign_in_failures(scene, client, rt):
 async def test_lookups(scene, client, rt):
     body = version_body("qualification", seed=11)
     http = scene.caller.http
-    by_number = await http.post("/verifier/v1/lookups",
-                                json={"number": body["face"]["certificate_number"]},
-                                headers=scene.officer.headers)
+    by_number = await http.post(
+        "/verifier/v1/lookups",
+        json={"number": body["face"]["certificate_number"]},
+        headers=scene.officer.headers,
+    )
     assert [r["verdict"] for r in by_number.json()["results"]] == ["valid"]
-    by_id = await http.post("/verifier/v1/lookups",
-                            json={"id_number": body["face"]["certificate_number"]},
-                            headers=scene.officer.headers)
+    by_id = await http.post(
+        "/verifier/v1/lookups",
+        json={"id_number": body["face"]["certificate_number"]},
+        headers=scene.officer.headers,
+    )
     assert by_id.status_code == 403
-    two = await http.post("/verifier/v1/lookups", json={"number": "1", "plate_number": "辽A12345"},
-                          headers=scene.officer.headers)
+    two = await http.post(
+        "/verifier/v1/lookups",
+        json={"number": "1", "plate_number": "辽A12345"},
+        headers=scene.officer.headers,
+    )
     assert two.status_code == 422
     assert await VerificationRecord.filter(mode="lookup").count() == 1
 
@@ -246,8 +261,9 @@ async def test_scans_are_rate_limited_per_officer(scene):
     saved, scene.rt.verifier.scan_limit = scene.rt.verifier.scan_limit, (3, 60)
     try:
         codes = [
-            (await scene.caller.http.post(VERIFY, json={"qr": qr}, headers=scene.officer.headers)
-             ).status_code
+            (
+                await scene.caller.http.post(VERIFY, json={"qr": qr}, headers=scene.officer.headers)
+            ).status_code
             for _ in range(4)
         ]
     finally:

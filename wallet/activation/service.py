@@ -2,19 +2,19 @@
 
 An activation provisions the offline TOTP seed (20 random bytes, base32,
 sealed by the vault) and asks the presentation module (the
-``mint_credential`` callable it is given) for the offline credential. The holder deactivates a lost device; a rebinding of
-the identity or the end of an agent's authority ends activations too.
+``mint_credential`` callable it is given) for the offline credential. The
+holder deactivates a lost device; a rebinding of the identity or the end of
+an agent's authority ends activations too.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Final
 
 import pyotp
-from collections.abc import Awaitable, Callable
-
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from wallet.accounts.sessions import HolderSession
@@ -77,8 +77,12 @@ async def end_account_activations(
 class ActivationService:
     """Activations over one runtime's vault and clock."""
 
-    def __init__(self, vault: Vault, clock: Clock,
-                 mint_credential: Callable[[Licence], Awaitable[str]] | None = None) -> None:
+    def __init__(
+        self,
+        vault: Vault,
+        clock: Clock,
+        mint_credential: Callable[[Licence], Awaitable[str]] | None = None,
+    ) -> None:
         self.vault = vault
         self.clock = clock
         self.mint_credential = mint_credential

@@ -29,19 +29,39 @@ _LOCK_KEY = 0x52544541  # "RTEA": the advisory lock that serialises appends
 _HEAD_ID = 1
 
 
-def entry_hash(prev_hash: str, entry_id: int, at: datetime, actor: str, action: str,
-               subject: str, detail: Mapping[str, Any]) -> str:
+def entry_hash(
+    prev_hash: str,
+    entry_id: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    detail: Mapping[str, Any],
+) -> str:
     """SM3 over the previous hash and the entry's canonical JSON."""
     canonical = orjson.dumps(
-        {"id": entry_id, "at": at.isoformat(timespec="microseconds"), "actor": actor,
-         "action": action, "subject": subject, "detail": detail},
+        {
+            "id": entry_id,
+            "at": at.isoformat(timespec="microseconds"),
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "detail": detail,
+        },
         option=orjson.OPT_SORT_KEYS,
     )
     return sm3(bytes.fromhex(prev_hash) + canonical).hex()
 
 
-async def append(conn: BaseDBAsyncClient, *, at: datetime, actor: str, action: str,
-                 subject: str = "", detail: Mapping[str, Any] | None = None) -> AuditEntry:
+async def append(
+    conn: BaseDBAsyncClient,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject: str = "",
+    detail: Mapping[str, Any] | None = None,
+) -> AuditEntry:
     """Append one entry inside the caller's transaction ``conn``."""
     detail = dict(detail or {})
     if conn.capabilities.dialect == "postgres":
@@ -52,13 +72,22 @@ async def append(conn: BaseDBAsyncClient, *, at: datetime, actor: str, action: s
     at = at.astimezone(UTC)
     digest = entry_hash(prev_hash, entry_id, at, actor, action, subject, detail)
     entry = await AuditEntry.create(
-        id=entry_id, at=at, actor=actor, action=action, subject=subject, detail=detail,
-        prev_hash=prev_hash, hash=digest, using_db=conn,
+        id=entry_id,
+        at=at,
+        actor=actor,
+        action=action,
+        subject=subject,
+        detail=detail,
+        prev_hash=prev_hash,
+        hash=digest,
+        using_db=conn,
     )
     if head is None:
         await AuditHead.create(id=_HEAD_ID, last_id=entry_id, last_hash=digest, using_db=conn)
     else:
-        await AuditHead.filter(id=_HEAD_ID).using_db(conn).update(last_id=entry_id, last_hash=digest)
+        await (
+            AuditHead.filter(id=_HEAD_ID).using_db(conn).update(last_id=entry_id, last_hash=digest)
+        )
     return entry
 
 
@@ -84,8 +113,9 @@ async def verify_chain(batch: int = 1000) -> ChainReport:
                 return ChainReport(False, count, expected_id, "entry missing (deleted)")
             if row.prev_hash != prev_hash:
                 return ChainReport(False, count, row.id, "link to previous entry broken")
-            digest = entry_hash(prev_hash, row.id, row.at, row.actor, row.action,
-                                row.subject, row.detail)
+            digest = entry_hash(
+                prev_hash, row.id, row.at, row.actor, row.action, row.subject, row.detail
+            )
             if digest != row.hash:
                 return ChainReport(False, count, row.id, "entry changed")
             prev_hash, expected_id, last_id = row.hash, row.id + 1, row.id

@@ -43,7 +43,7 @@ __all__ = [
     "string_to_sign",
 ]
 
-SECRET_CONTEXT: Final = "authority_client.secret"
+SECRET_CONTEXT: Final = "authority_client.secret"  # noqa: S105 - a vault column name
 _NONCE: Final = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
@@ -83,32 +83,50 @@ def string_to_sign(method: str, path: str, timestamp: str, nonce: str, body: byt
     return f"{method.upper()}\n{path}\n{timestamp}\n{nonce}\n{sm3(body).hex()}".encode()
 
 
-def sign_request(secret: str, method: str, path: str, body: bytes, *, timestamp: int,
-                 nonce: str | None = None) -> dict[str, str]:
+def sign_request(
+    secret: str, method: str, path: str, body: bytes, *, timestamp: int, nonce: str | None = None
+) -> dict[str, str]:
     """Headers of an HMAC-SM3-signed request (for clients, tests and tools)."""
     nonce = nonce or secrets.token_urlsafe(16)
     mac = hmac_sm3(secret.encode(), string_to_sign(method, path, str(timestamp), nonce, body))
-    return {"X-Timestamp": str(timestamp), "X-Nonce": nonce, "X-Signature-Alg": "HMAC-SM3",
-            "X-Signature": mac.hex()}
+    return {
+        "X-Timestamp": str(timestamp),
+        "X-Nonce": nonce,
+        "X-Signature-Alg": "HMAC-SM3",
+        "X-Signature": mac.hex(),
+    }
 
 
-async def create_client(vault: Vault, *, name: str, division: str, now: datetime,
-                        sm2_public_key: str | None = None) -> tuple[AuthorityClient, str]:
+async def create_client(
+    vault: Vault, *, name: str, division: str, now: datetime, sm2_public_key: str | None = None
+) -> tuple[AuthorityClient, str]:
     """A new client and its secret (shown once; stored sealed)."""
     secret = secrets.token_urlsafe(32)
     if sm2_public_key is not None:
         parse_public_key_hex(sm2_public_key)
     client = await AuthorityClient.create(
-        client_id="ac_" + secrets.token_hex(8), name=name, division=division,
-        secret_sealed=vault.seal(secret, SECRET_CONTEXT), sm2_public_key=sm2_public_key,
+        client_id="ac_" + secrets.token_hex(8),
+        name=name,
+        division=division,
+        secret_sealed=vault.seal(secret, SECRET_CONTEXT),
+        sm2_public_key=sm2_public_key,
         created_at=now,
     )
     return client, secret
 
 
-async def authenticate(headers: Mapping[str, str], method: str, path: str, body: bytes, *,
-                       vault: Vault, cache: Redis, sm2: SM2Backend, now: int,
-                       skew: int) -> AuthenticatedClient:
+async def authenticate(
+    headers: Mapping[str, str],
+    method: str,
+    path: str,
+    body: bytes,
+    *,
+    vault: Vault,
+    cache: Redis,
+    sm2: SM2Backend,
+    now: int,
+    skew: int,
+) -> AuthenticatedClient:
     """Check a signed request; return its client or raise an Unauthorized subclass."""
     client_id = headers.get("x-client-id", "")
     timestamp = headers.get("x-timestamp", "")

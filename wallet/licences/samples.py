@@ -25,12 +25,16 @@ def sample_issuer(division: str = "210102") -> dict[str, str]:
     rng = random.Random(int(division))
     body = "11" + division + "".join(rng.choice("0123456789") for _ in range(8))
     body += identifiers.organisation_code_check(body[8:16])
-    return {"uscc": body + identifiers.uscc_check_char(body), "division": division,
-            "name": "示例交通运输局"}
+    return {
+        "uscc": body + identifiers.uscc_check_char(body),
+        "division": division,
+        "name": "示例交通运输局",
+    }
 
 
-def sample_face(kind: LicenceKind, rng: random.Random, division: str = "210102",
-                **overrides: Any) -> dict[str, Any]:
+def sample_face(
+    kind: LicenceKind, rng: random.Random, division: str = "210102", **overrides: Any
+) -> dict[str, Any]:
     """A complete valid face of ``kind``; ``overrides`` replace single fields."""
     name = rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(rng.randint(1, 2)))
     birth = date(rng.randint(1960, 2000), rng.randint(1, 12), rng.randint(1, 28))

@@ -52,8 +52,11 @@ class VersionIn(_In):
                     "kind": "business_permit",
                     "version": 1,
                     "change_type": "issue",
-                    "issuer": {"uscc": "11210000MB0000000E", "division": "210102",
-                               "name": "沈阳市和平区交通运输局"},
+                    "issuer": {
+                        "uscc": "11210000MB0000000E",
+                        "division": "210102",
+                        "name": "沈阳市和平区交通运输局",
+                    },
                     "face": {
                         "operator_name": "沈阳示例运输有限公司",
                         "address": "沈阳市和平区示例路1号",

@@ -96,8 +96,11 @@ class LiveStatus:
 
     def encode(self) -> bytes:
         return orjson.dumps(
-            {"s": self.status, "v": self.version,
-             "u": self.valid_until.isoformat() if self.valid_until else None}
+            {
+                "s": self.status,
+                "v": self.version,
+                "u": self.valid_until.isoformat() if self.valid_until else None,
+            }
         )
 
     @classmethod

@@ -42,19 +42,28 @@ class Presentation:
 
 
 class Presenter:
-    def __init__(self, keys: KeyStore, sm2: SM2Backend, clock: Clock, qr_lifetime: int,
-                 credential_lifetime: int) -> None:
+    def __init__(
+        self,
+        keys: KeyStore,
+        sm2: SM2Backend,
+        clock: Clock,
+        qr_lifetime: int,
+        credential_lifetime: int,
+    ) -> None:
         self.keys, self.sm2, self.clock = keys, sm2, clock
         self.qr_lifetime, self.credential_lifetime = qr_lifetime, credential_lifetime
 
-    async def present(self, ref: str, account_id: uuid.UUID, device_id: str | None,
-                      lifetime: int | None = None) -> Presentation:
+    async def present(
+        self, ref: str, account_id: uuid.UUID, device_id: str | None, lifetime: int | None = None
+    ) -> Presentation:
         """A fresh online QR for the holder's licence on this device."""
         from wallet.activation.models import Activation  # the holder side imports this module
 
-        activation = await Activation.filter(
-            licence__ref=ref, account_id=account_id, status="active"
-        ).select_related("licence").first()
+        activation = (
+            await Activation.filter(licence__ref=ref, account_id=account_id, status="active")
+            .select_related("licence")
+            .first()
+        )
         if activation is None:
             raise NotFound("this licence is not active for you: activate it first")
         if device_id is None or activation.device_id != device_id:
@@ -65,11 +74,20 @@ class Presenter:
         key = await self.keys.active_key("presentation")
         now = self.clock.timestamp()
         lifetime = lifetime or self.qr_lifetime
-        qr = mint_qr(key.kid, key.private_key, self.sm2, lic=licence.ref,
-                     knd=kind_code(licence.kind), iss=licence.issuer_division,
-                     ver=licence.version, now=now, lifetime=lifetime)
-        return Presentation(qr, datetime.fromtimestamp(now + lifetime, UTC),
-                            max(lifetime - REFRESH_MARGIN, 1))
+        qr = mint_qr(
+            key.kid,
+            key.private_key,
+            self.sm2,
+            lic=licence.ref,
+            knd=kind_code(licence.kind),
+            iss=licence.issuer_division,
+            ver=licence.version,
+            now=now,
+            lifetime=lifetime,
+        )
+        return Presentation(
+            qr, datetime.fromtimestamp(now + lifetime, UTC), max(lifetime - REFRESH_MARGIN, 1)
+        )
 
     async def holds(self, ref: str, account_id: uuid.UUID) -> bool:
         """Whether the account claimed or activated this licence: it may see its history."""
@@ -85,10 +103,18 @@ class Presenter:
         """A credential for offline showing (lifetime from settings, at most 7 days)."""
         idx = await ensure_status_idx(licence)
         key = await self.keys.active_key("presentation")
-        return mint_credential(key.kid, key.private_key, self.sm2, lic=licence.ref,
-                               knd=kind_code(licence.kind), iss=licence.issuer_division,
-                               ver=licence.version, idx=idx, now=self.clock.timestamp(),
-                               lifetime=self.credential_lifetime)
+        return mint_credential(
+            key.kid,
+            key.private_key,
+            self.sm2,
+            lic=licence.ref,
+            knd=kind_code(licence.kind),
+            iss=licence.issuer_division,
+            ver=licence.version,
+            idx=idx,
+            now=self.clock.timestamp(),
+            lifetime=self.credential_lifetime,
+        )
 
 
 async def ensure_status_idx(licence: Licence) -> int:
@@ -107,8 +133,9 @@ async def ensure_status_idx(licence: Licence) -> int:
                 counter_q = counter_q.select_for_update()
             counter = await counter_q.first()
             if counter is None:
-                counter = await StatusListCounter.create(division=province, next_idx=0,
-                                                         using_db=conn)
+                counter = await StatusListCounter.create(
+                    division=province, next_idx=0, using_db=conn
+                )
             fresh.status_idx = counter.next_idx
             counter.next_idx += 1
             await counter.save(using_db=conn, update_fields=["next_idx"])

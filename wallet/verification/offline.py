@@ -31,8 +31,9 @@ class OfflineResult:
     status_list_age: int | None
 
 
-def verify_offline(trust: TrustList, status_list: StatusList | None, qr: str, now: int,
-                   sm2: SM2Backend) -> OfflineResult:
+def verify_offline(
+    trust: TrustList, status_list: StatusList | None, qr: str, now: int, sm2: SM2Backend
+) -> OfflineResult:
     """The verdict an offline verifier can stand behind, with what it could not check."""
     checked = check_token(qr, trust, now, sm2)
     claims = checked.presentation.claims if checked.presentation else None
@@ -44,8 +45,11 @@ def verify_offline(trust: TrustList, status_list: StatusList | None, qr: str, no
         return OfflineResult(checked.verdict, claims, tuple(unchecked), age)
     assert claims is not None
     status = None
-    if (status_list is not None and claims.idx is not None
-            and status_list.division == claims.iss[:2] + "0000"):
+    if (
+        status_list is not None
+        and claims.idx is not None
+        and status_list.division == claims.iss[:2] + "0000"
+    ):
         status = status_list.status_at(claims.idx)
     if status is None:
         # Never "valid" without a status read, offline as online.

@@ -34,5 +34,11 @@ async def signed_status_list(runtime: Runtime, division: str) -> str:
         size,
     )
     key = await runtime.keys.active_key("seal", division)
-    return sign_status_list(division, packed, kid=key.kid, private_key=key.private_key,
-                            sm2=runtime.sm2, now=runtime.clock.timestamp())
+    return sign_status_list(
+        division,
+        packed,
+        kid=key.kid,
+        private_key=key.private_key,
+        sm2=runtime.sm2,
+        now=runtime.clock.timestamp(),
+    )

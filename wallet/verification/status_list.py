@@ -68,8 +68,16 @@ class StatusList:
         return _NAMES.get(code)
 
 
-def sign_status_list(division: str, packed: bytes, *, kid: str, private_key: bytes,
-                     sm2: SM2Backend, now: int, lifetime: int = 86400) -> str:
+def sign_status_list(
+    division: str,
+    packed: bytes,
+    *,
+    kid: str,
+    private_key: bytes,
+    sm2: SM2Backend,
+    now: int,
+    lifetime: int = 86400,
+) -> str:
     """The signed list token for ``division``."""
     lst = base64.urlsafe_b64encode(zlib.compress(packed, 9)).decode().rstrip("=")
     payload = {"iss": division, "iat": now, "exp": now + lifetime, "bits": BITS, "lst": lst}
@@ -84,9 +92,14 @@ def verify_status_list(token: str, trust: TrustList, sm2: SM2Backend) -> StatusL
         raise InvalidStatusList(exc.detail) from None
     payload = decoded.payload
     iat, exp, lst, division = (payload.get(k) for k in ("iat", "exp", "lst", "iss"))
-    if (decoded.header.get("typ") != STATUS_LIST_TYPE or not isinstance(iat, int)
-            or not isinstance(exp, int) or not isinstance(lst, str)
-            or not isinstance(division, str) or payload.get("bits") != BITS):
+    if (
+        decoded.header.get("typ") != STATUS_LIST_TYPE
+        or not isinstance(iat, int)
+        or not isinstance(exp, int)
+        or not isinstance(lst, str)
+        or not isinstance(division, str)
+        or payload.get("bits") != BITS
+    ):
         raise InvalidStatusList("not a status list")
     key = trust.key_for(decoded.kid, iat, KeyUse.SEAL)
     if key is None or key.division != division:

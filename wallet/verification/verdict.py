@@ -54,8 +54,9 @@ class TokenCheck:
     detail: str = ""
 
 
-def check_token(qr: str, trust: TrustList, now: int, sm2: SM2Backend,
-                skew: int = CLOCK_SKEW) -> TokenCheck:
+def check_token(
+    qr: str, trust: TrustList, now: int, sm2: SM2Backend, skew: int = CLOCK_SKEW
+) -> TokenCheck:
     """Parse, find the key, check the signature and the time window."""
     try:
         presentation = parse_presentation(qr)
