@@ -35,7 +35,7 @@ from wallet.wechat.standin import StandinServer
 
 __all__ = ["run_demo"]
 
-_PRINT_TOKEN = "'import json,sys; print(json.load(sys.stdin)[\"token\"])'"
+_PRINT_TOKEN = "'import json,sys; print(json.load(sys.stdin)[\"token\"])'"  # noqa: S105 - a shell snippet
 
 
 def _write(path: Path, data: bytes) -> None:
