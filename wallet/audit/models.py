@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -16,7 +18,7 @@ class AuditEntry(Model):
     actor = fields.CharField(max_length=128)
     action = fields.CharField(max_length=64)
     subject = fields.CharField(max_length=256, default="")
-    detail = fields.JSONField(default=dict)
+    detail: dict[str, Any] = fields.JSONField(default=dict)
     prev_hash = fields.CharField(max_length=64)
     hash = fields.CharField(max_length=64, unique=True)
 

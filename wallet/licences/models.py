@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -122,7 +124,7 @@ class OutboxEvent(Model):
     id = fields.BigIntField(primary_key=True)
     topic = fields.CharField(max_length=64)
     licence_ref = fields.CharField(max_length=24, db_index=True)
-    payload = fields.JSONField()
+    payload: dict[str, Any] = fields.JSONField()
     created_at = fields.DatetimeField()
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField()

@@ -126,4 +126,4 @@ async def forget_status(cache: Redis, ref: str) -> None:
 
 async def read_cached_status(cache: Redis, ref: str) -> LiveStatus | None:
     raw = await cache.get(cache_key(ref))
-    return LiveStatus.decode(raw) if raw is not None else None
+    return LiveStatus.decode(raw.encode() if isinstance(raw, str) else raw) if raw else None
