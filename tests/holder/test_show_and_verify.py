@@ -116,3 +116,49 @@ async def test_a_suspended_licence_cannot_be_shown(client, rt, holder):
         f"/api/v1/licences/{ref}/presentations", headers=bearer(token, DEVICE)
     )
     assert shown.status_code == 409
+
+
+async def test_offline_function_agrees_with_the_endpoint_on_credentials(client, rt, holder):
+    from tests.factories import authority
+    from wallet.keys.trust_list import verify_trust_list
+    from wallet.verification.offline import verify_offline
+    from wallet.verification.status_list import verify_status_list
+
+    ref, token, activation = await _active_driver(client, rt)
+    caller = await authority(client, rt)
+    root = next(k for k in await rt.keys.list_keys() if k.use == "root")
+
+    async def both(qr, officer):
+        online = await client.post(VERIFY, json={"qr": qr}, headers=officer.headers)
+        trust = verify_trust_list(
+            (await client.get("/verifier/v1/trust-list")).text,
+            bytes.fromhex(root.public_key),
+            rt.sm2,
+            rt.clock.timestamp(),
+        )
+        status = verify_status_list(
+            (await client.get("/verifier/v1/status-lists/210000")).text, trust, rt.sm2
+        )
+        offline = verify_offline(trust, status, qr, rt.clock.timestamp(), rt.sm2)
+        return online.json()["verdict"], offline.verdict.value
+
+    def shown():
+        code = offline_code(activation["totp"]["seed"], rt.clock.timestamp())
+        return f"{activation['offline_credential']}~{code}"
+
+    officer = await add_officer(client, rt, "21010008")
+    assert await both(shown(), officer) == ("valid", "valid")
+    for action, expected in [
+        ("suspend", "suspended"),
+        ("reinstate", "valid"),
+        ("revoke", "revoked"),
+    ]:
+        reply = await caller.post(
+            f"/authority/v1/licences/{ref}/status", {"action": action, "reason": "x"}
+        )
+        assert reply.status_code == 200
+        assert await both(shown(), officer) == (expected, expected)
+    other = await add_officer(client, rt, "21010009", device="ENF-DEVICE-0009")
+    qr = shown()
+    assert await both(qr, officer) == ("revoked", "revoked")
+    assert await both(qr, other) == ("replayed", "revoked")  # replay is online-only knowledge
