@@ -195,6 +195,10 @@ def _parser() -> argparse.ArgumentParser:
 
     register_keys(sub)
 
+    from wallet.licences.import_cli import register as register_import
+
+    register_import(sub)
+
     authority = sub.add_parser("authority", help="authority API clients")
     authority_sub = authority.add_subparsers(dest="authority_command", required=True)
     add_client = authority_sub.add_parser(

@@ -51,7 +51,7 @@ async def test_unknown_client_is_401(client, rt):
     assert (await caller.post(FEED, version_body("business_permit"))).status_code == 401
 
 
-@pytest.mark.parametrize("offset", [-301, 301, 10_000])
+@pytest.mark.parametrize("offset", [-310, 310, 10_000])
 async def test_stale_timestamp_is_401(client, rt, offset):
     caller = await authority(client, rt)
     response = await caller.post(

@@ -464,7 +464,7 @@ class Registry:
         ref = holder_ref(item)
         if ref.holder_type == "person":
             person = await Person.get_or_none(
-                id_number_index=self.person_index(ref.code)).using_db(conn)
+                id_number_index=self.person_index(ref.code), using_db=conn)
             if person is None:
                 person = self.new_person(ref, now)
                 await person.save(using_db=conn, force_create=True)
@@ -545,9 +545,9 @@ def stamp_licence(licence: Licence, item: PreparedVersion, person: Person | None
                   valid_from: date | None, valid_until: date | None, now: datetime) -> str:
     """Make ``licence`` carry the version ``item`` (holder, issuer, validity); its identifier."""
     data = item.data
-    licence.holder_person = person  # type: ignore[assignment]
-    licence.holder_enterprise = enterprise  # type: ignore[assignment]
-    licence.vehicle = vehicle  # type: ignore[assignment]
+    licence.holder_person = person
+    licence.holder_enterprise = enterprise
+    licence.vehicle = vehicle
     licence.version = data.version
     licence.valid_from, licence.valid_until = valid_from, valid_until
     licence.issuer_uscc, licence.issuer_name = data.issuer.uscc, data.issuer.name

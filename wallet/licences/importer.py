@@ -1,0 +1,741 @@
+"""Bulk import (批量导入, bulk import) of registry versions: the batch path.
+
+Rows arrive as :class:`SourceRow` values, each carrying what one body of the
+registry feed carries (:class:`~wallet.licences.schemas.VersionIn`); the
+file formats that produce them (JSON Lines, CSV) and the ``wallet import``
+command live in :mod:`wallet.licences.import_cli`. Every row is checked by
+the feed's own rules (:meth:`Registry.prepare
+<wallet.licences.service.Registry.prepare>`) before anything is written.
+
+Valid rows are applied idempotently by kind + number + version: a version
+already recorded with the same content is *unchanged*, so a rerun changes
+nothing. Rows go in batches, one transaction each: what exists is
+prefetched with ``IN`` queries, the new versions are planned in memory with
+the same builders as the per-row path (holder records, licence, GB/T 36904
+identifier, canonical document, outbox event), sealed with SM2 (optionally
+in worker processes, while this process writes) and written in bulk, with
+one audit entry per batch (``licence.import``) and the status cache deleted
+before the commit and written after. A row that cannot be applied (a
+version already recorded with other content, an older version, a revoked or
+cancelled licence, no seal key for its province) is rejected and the rest
+of its batch applies. A batch whose transaction fails as a whole is applied
+again row by row through :meth:`Registry.upsert_version
+<wallet.licences.service.Registry.upsert_version>`, each row in its own
+unit of work, so a batch never half-applies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from multiprocessing import get_context
+from typing import Any, Protocol, TypeAlias
+
+from pydantic import ValidationError
+from redis.asyncio import Redis
+from tortoise.exceptions import IntegrityError
+
+from wallet.audit.service import append as audit
+from wallet.crypto import SM2Backend, sm2_backend
+from wallet.errors import (
+    Conflict,
+    FieldProblem,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    WalletError,
+)
+from wallet.holders.models import Enterprise, Person, Vehicle
+from wallet.keys.service import ActiveKey
+from wallet.licences.models import Licence, LicenceVersion, OutboxEvent
+from wallet.licences.schemas import VersionIn
+from wallet.licences.seal import seal_document
+from wallet.licences.service import (
+    HolderRef,
+    PreparedVersion,
+    Registry,
+    check_new_version,
+    check_same_content,
+    holder_ref,
+    live_status,
+    outbox_event,
+    seal_division_of,
+    seal_horizon,
+    stamp_licence,
+    version_document,
+    version_validity,
+)
+from wallet.licences.status import CACHE_TTL, LiveStatus, cache_key
+from wallet.uow import UnitOfWork, unit_of_work
+
+__all__ = [
+    "DEFAULT_BATCH",
+    "ImportStats",
+    "RejectSink",
+    "Sealer",
+    "SourceRow",
+    "default_workers",
+    "import_rows",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH = 1000
+_YIELD_EVERY = 32
+_LICENCE_FIELDS = (
+    "holder_person_id",
+    "holder_enterprise_id",
+    "vehicle_id",
+    "version",
+    "valid_from",
+    "valid_until",
+    "issuer_uscc",
+    "issuer_name",
+    "issuer_division",
+    "updated_at",
+    "identifier",
+)
+
+
+# A rejected row: its line, its problems and the body it carried (for the masked values).
+_Rejected: TypeAlias = tuple[int, list[FieldProblem], Mapping[str, Any] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    """One row of an import file: its line number, the feed body it carries, or why not."""
+
+    line: int
+    body: Mapping[str, Any] | None
+    problems: tuple[FieldProblem, ...] = ()
+
+
+class RejectSink(Protocol):
+    """Where rejected rows go (the reject report of :mod:`wallet.licences.import_cli`)."""
+
+    def add(
+        self, line: int, problems: Sequence[FieldProblem], body: Mapping[str, Any] | None
+    ) -> None:
+        """Report one rejected row: its line, every problem, the body it carried (if any)."""
+        ...
+
+
+def _problems_of(exc: WalletError) -> list[FieldProblem]:
+    if isinstance(exc, ValidationFailed) and exc.errors:
+        return [dict(p) for p in exc.errors]
+    if isinstance(exc, Conflict):
+        field_path = "version"
+    elif isinstance(exc, NotFound | Forbidden):
+        field_path = "issuer.division"
+    else:
+        field_path = ""
+    return [{"field": field_path, "rule": exc.type_code, "message": exc.detail}]
+
+
+def _schema_problems(exc: ValidationError) -> list[FieldProblem]:
+    # pydantic's messages name the expectation, never the input value.
+    return [
+        {"field": ".".join(str(p) for p in err["loc"]), "rule": err["type"], "message": err["msg"]}
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+
+
+# --- sealing --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _SealJob:
+    backend: str
+    private_key: bytes = field(repr=False)
+    documents: list[bytes] = field(repr=False)
+
+
+def _seal_chunk(job: _SealJob) -> list[str]:
+    """Worker-process side: seal each document with the job's key."""
+    sm2 = sm2_backend(job.backend)
+    return [seal_document(document, job.private_key, sm2) for document in job.documents]
+
+
+def default_workers() -> int:
+    """Seal worker processes by default: two when there are two cores or more, else none.
+
+    One importing process checks, plans and writes about as many rows per
+    second as one to two cores sign, so more workers add nothing.
+    """
+    return 2 if (os.cpu_count() or 1) >= 2 else 0
+
+
+class Sealer:
+    """Seals canonical documents (SM2): in this process, or in ``workers`` worker processes.
+
+    SM2 signing is the import's main CPU cost; worker processes spread it over
+    the cores. The pool starts with the first documents to seal (a rerun that
+    seals nothing starts none) and stops when the ``with`` block ends. Each
+    job carries the seal key and its documents and nothing else; the private
+    key never appears in a ``repr`` or a log line. A pool that breaks is
+    dropped and sealing continues in this process.
+    """
+
+    def __init__(self, sm2: SM2Backend, workers: int = 0) -> None:
+        self.sm2 = sm2
+        self.workers = max(0, workers)
+        self._pool: Executor | None = None
+
+    def __repr__(self) -> str:
+        return f"Sealer(sm2={self.sm2.name!r}, workers={self.workers})"
+
+    def __enter__(self) -> Sealer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    async def seal(self, key: ActiveKey, documents: Sequence[bytes]) -> list[str]:
+        """The seals (hex ``r‖s``) of ``documents`` under ``key``, in order."""
+        if not self.workers or len(documents) < 2:
+            return [seal_document(d, key.private_key, self.sm2) for d in documents]
+        if self._pool is None:
+            # spawn, not fork: this process runs an event loop and database connections.
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+        parts = min(self.workers, len(documents))
+        size = -(-len(documents) // parts)
+        jobs = [
+            _SealJob(self.sm2.name, key.private_key, list(documents[i : i + size]))
+            for i in range(0, len(documents), size)
+        ]
+        try:
+            chunks = await asyncio.gather(
+                *(asyncio.wrap_future(self._pool.submit(_seal_chunk, job)) for job in jobs)
+            )
+        except BrokenProcessPool:
+            log.warning("the seal worker pool broke; sealing in this process from now on")
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool, self.workers = None, 0
+            return [seal_document(d, key.private_key, self.sm2) for d in documents]
+        return [seal for chunk in chunks for seal in chunk]
+
+
+# --- statistics -------------------------------------------------------------------------
+
+
+@dataclass
+class ImportStats:
+    """Counts of one import run; ``rate`` is rows read per second."""
+
+    source: str = ""
+    read: int = 0
+    created: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    batches: int = 0
+    row_by_row: int = 0
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        """Rows read per second of wall time."""
+        return self.read / self.seconds if self.seconds > 0 else 0.0
+
+
+# --- the batch path ---------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Row:
+    line: int
+    body: Mapping[str, Any] | None
+    item: PreparedVersion
+
+    @property
+    def licence_key(self) -> tuple[str, str]:
+        return self.item.kind.code, self.item.number_index
+
+    @property
+    def version_key(self) -> tuple[str, str, int]:
+        return self.item.kind.code, self.item.number_index, self.item.data.version
+
+
+@dataclass(slots=True)
+class _Checked:
+    """A batch after the row checks: its valid rows and the rows already rejected."""
+
+    first: int
+    last: int
+    read: int
+    valid: list[_Row] = field(default_factory=list)
+    rejects: list[_Rejected] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _NewVersion:
+    licence: Licence
+    item: PreparedVersion
+    identifier: str
+    document: bytes
+    key: ActiveKey
+    issued_at: datetime
+    valid_from: date | None
+    valid_until: date | None
+
+
+@dataclass
+class _Plan:
+    """What one batch will write, built in memory from the prefetched rows."""
+
+    now: datetime
+    created: int = 0
+    unchanged: int = 0
+    rejects: list[tuple[_Row, list[FieldProblem]]] = field(default_factory=list)
+    persons: dict[str, Person] = field(default_factory=dict)
+    enterprises: dict[str, Enterprise] = field(default_factory=dict)
+    vehicles: dict[tuple[str, str], Vehicle] = field(default_factory=dict)
+    licences: dict[tuple[str, str], Licence] = field(default_factory=dict)
+    new: dict[type[Any], list[Any]] = field(default_factory=dict)
+    dirty: dict[type[Any], dict[Any, Any]] = field(default_factory=dict)
+    new_ids: set[Any] = field(default_factory=set)
+    versions: list[_NewVersion] = field(default_factory=list)
+    events: list[OutboxEvent] = field(default_factory=list)
+    touched: dict[str, Licence] = field(default_factory=dict)
+    horizons: dict[str, datetime] = field(default_factory=dict)
+
+    def add_new(self, obj: Any) -> None:
+        self.new.setdefault(type(obj), []).append(obj)
+        self.new_ids.add(obj.id)
+
+    def mark_dirty(self, obj: Any) -> None:
+        if obj.id not in self.new_ids:
+            self.dirty.setdefault(type(obj), {})[obj.id] = obj
+
+    def reject(self, row: _Row, exc: WalletError) -> None:
+        self.rejects.append((row, _problems_of(exc)))
+
+
+class _Importer:
+    """Applies batches of validated rows; counts into ``stats``, reports into ``rejects``."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        *,
+        actor: str,
+        source: str,
+        sealer: Sealer,
+        rejects: RejectSink,
+        stats: ImportStats,
+    ) -> None:
+        self.registry = registry
+        self.actor = actor
+        self.source = source
+        self.sealer = sealer
+        self.rejects = rejects
+        self.stats = stats
+
+    async def check(self, rows: Sequence[SourceRow]) -> _Checked:
+        """Parse and validate one batch of source rows (no database access).
+
+        Pure CPU work: it yields to the event loop every few rows, so the
+        batch before it keeps writing meanwhile.
+        """
+        checked = _Checked(rows[0].line, rows[-1].line, len(rows))
+        for n, source_row in enumerate(rows, start=1):
+            line, body = source_row.line, source_row.body
+            try:
+                if source_row.problems or body is None:
+                    raise ValidationFailed(errors=list(source_row.problems))
+                try:
+                    data = VersionIn.model_validate(body)
+                except ValidationError as exc:
+                    raise ValidationFailed(errors=_schema_problems(exc)) from None
+                checked.valid.append(_Row(line, body, self.registry.prepare(data)))
+            except ValidationFailed as exc:
+                checked.rejects.append((line, _problems_of(exc), body))
+            if n % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+        return checked
+
+    async def apply(self, checked: _Checked) -> None:
+        """Apply one checked batch, then count it and report its rejected rows in row order."""
+        rejects = list(checked.rejects)
+        if checked.valid:
+            rejects += await self._apply(checked)
+        self.stats.read += checked.read
+        self.stats.batches += 1
+        self.stats.rejected += len(rejects)
+        for line, problems, body in sorted(rejects, key=lambda r: r[0]):
+            self.rejects.add(line, problems, body)
+
+    async def _apply(self, checked: _Checked) -> list[_Rejected]:
+        rows = checked.valid
+        try:
+            async with unit_of_work() as uow:
+                plan = await self._plan(uow, rows)
+                if plan.created:
+                    await self._write(uow, plan, checked)
+        except Exception as exc:  # any failure of the batch: its rows go again one by one
+            log.warning(
+                "import batch of rows %d-%d failed (%s): re-applying row by row",
+                checked.first,
+                checked.last,
+                type(exc).__name__,
+            )
+            return await self._apply_rows(rows)
+        self.stats.created += plan.created
+        self.stats.unchanged += plan.unchanged
+        return [(row.line, problems, row.body) for row, problems in plan.rejects]
+
+    async def _apply_rows(self, rows: Sequence[_Row]) -> list[_Rejected]:
+        self.stats.row_by_row += 1
+        rejects: list[_Rejected] = []
+        for row in rows:
+            try:
+                async with unit_of_work() as uow:
+                    result = await self.registry.upsert_version(
+                        uow, row.item.data, actor=self.actor
+                    )
+            except WalletError as exc:
+                rejects.append((row.line, _problems_of(exc), row.body))
+            except IntegrityError:
+                conflict = Conflict("a concurrent update touched this licence; retry")
+                rejects.append((row.line, _problems_of(conflict), row.body))
+            else:
+                if result.created:
+                    self.stats.created += 1
+                else:
+                    self.stats.unchanged += 1
+        return rejects
+
+    # -- planning ------------------------------------------------------------------
+
+    async def _plan(self, uow: UnitOfWork, rows: Sequence[_Row]) -> _Plan:
+        conn = uow.conn
+        if uow.is_postgres:
+            # The prefetch queries carry a batch of keys in IN lists. A generic plan,
+            # cached after a few batches while the tables were still small or without
+            # statistics (a first bulk load), filters them row by row; planning each
+            # batch with its values lets PostgreSQL use the indexes or a hashed filter.
+            await conn.execute_script("SET LOCAL plan_cache_mode = force_custom_plan")
+        plan = _Plan(now=self.registry.clock.now())
+        kinds = {row.item.kind.code for row in rows}
+        numbers = {row.item.number_index for row in rows}
+        found = await (
+            Licence.filter(kind__in=kinds, number_index__in=numbers)
+            .using_db(conn)
+            .values_list("id", "kind", "number_index")
+        )
+        licence_ids = {(kind, index): licence_id for licence_id, kind, index in found}
+        known: dict[tuple[str, str, int], str] = {}
+        if licence_ids:
+            keys_of = {licence_id: key for key, licence_id in licence_ids.items()}
+            versions = await (
+                LicenceVersion.filter(
+                    licence_id__in=list(keys_of),
+                    version__in={row.item.data.version for row in rows},
+                )
+                .using_db(conn)
+                .values_list("licence_id", "version", "content_digest")
+            )
+            known = {
+                (*keys_of[licence_id], version): digest for licence_id, version, digest in versions
+            }
+        fresh = [row for row in rows if row.version_key not in known]
+        holders = {id(row): holder_ref(row.item) for row in fresh}
+        if fresh:
+            await self._prefetch(uow, plan, fresh, list(holders.values()), licence_ids)
+        seal_keys = await self._seal_keys(fresh)
+        for row in rows:
+            digest = known.get(row.version_key)
+            if digest is not None:
+                try:
+                    check_same_content(digest, row.item.digest)
+                except Conflict as exc:
+                    plan.reject(row, exc)
+                else:
+                    plan.unchanged += 1
+                continue
+            licence = plan.licences.get(row.licence_key)
+            if licence is not None:
+                try:
+                    check_new_version(licence, row.item.data.version)
+                except Conflict as exc:
+                    plan.reject(row, exc)
+                    continue
+            key = seal_keys[seal_division_of(row.item.data.issuer.division)]
+            if isinstance(key, WalletError):  # no seal key for the province
+                plan.reject(row, key)
+                continue
+            self._plan_version(plan, row, licence, holders[id(row)], key)
+            known[row.version_key] = row.item.digest
+        return plan
+
+    async def _prefetch(
+        self,
+        uow: UnitOfWork,
+        plan: _Plan,
+        rows: Sequence[_Row],
+        refs: Sequence[HolderRef],
+        licence_ids: Mapping[tuple[str, str], Any],
+    ) -> None:
+        conn, registry = uow.conn, self.registry
+        existing = {licence_ids[row.licence_key] for row in rows if row.licence_key in licence_ids}
+        if existing:
+            query = Licence.filter(id__in=list(existing)).using_db(conn)
+            if uow.is_postgres:
+                query = query.select_for_update()
+            for licence in await query:
+                plan.licences[(licence.kind, licence.number_index)] = licence
+        person_indexes = {registry.person_index(r.code) for r in refs if r.holder_type == "person"}
+        if person_indexes:
+            for person in await Person.filter(id_number_index__in=list(person_indexes)).using_db(
+                conn
+            ):
+                plan.persons[person.id_number_index] = person
+        usccs = {r.code for r in refs if r.holder_type != "person"}
+        if usccs:
+            for enterprise in await Enterprise.filter(uscc__in=list(usccs)).using_db(conn):
+                plan.enterprises[enterprise.uscc] = enterprise
+        plates = {r.plate for r in refs if r.holder_type == "vehicle"}
+        if plates:
+            for vehicle in await Vehicle.filter(plate_number__in=list(plates)).using_db(conn):
+                plan.vehicles[(vehicle.plate_number, vehicle.plate_colour)] = vehicle
+
+    async def _seal_keys(self, rows: Sequence[_Row]) -> dict[str, ActiveKey | WalletError]:
+        keys: dict[str, ActiveKey | WalletError] = {}
+        for division in sorted({seal_division_of(r.item.data.issuer.division) for r in rows}):
+            try:
+                keys[division] = await self.registry.keys.active_key("seal", division)
+            except WalletError as exc:  # no key for this province: its rows are rejected
+                keys[division] = exc
+        return keys
+
+    def _plan_version(
+        self, plan: _Plan, row: _Row, licence: Licence | None, ref: HolderRef, key: ActiveKey
+    ) -> None:
+        registry, item, now = self.registry, row.item, plan.now
+        person, enterprise, vehicle = self._holder(plan, ref)
+        issued_at = item.data.issued_at or now
+        valid_from, valid_until = version_validity(item)
+        if licence is None:
+            licence = registry.new_licence(item, issued_at, now)
+            plan.licences[row.licence_key] = licence
+            plan.add_new(licence)
+        else:
+            plan.mark_dirty(licence)
+        identifier = stamp_licence(
+            licence, item, person, enterprise, vehicle, valid_from, valid_until, now
+        )
+        document = version_document(item, ref, identifier, issued_at, valid_from, valid_until)
+        plan.versions.append(
+            _NewVersion(
+                licence, item, identifier, document, key, issued_at, valid_from, valid_until
+            )
+        )
+        plan.events.append(
+            outbox_event(
+                "licence.version",
+                licence,
+                now,
+                {"identifier": identifier, "change_type": item.data.change_type},
+            )
+        )
+        plan.touched[licence.ref] = licence
+        horizon = seal_horizon(valid_until, now)
+        latest = plan.horizons.get(key.kid)
+        if horizon is not None and (latest is None or horizon > latest):
+            plan.horizons[key.kid] = horizon
+        plan.created += 1
+
+    def _holder(
+        self, plan: _Plan, ref: HolderRef
+    ) -> tuple[Person | None, Enterprise | None, Vehicle | None]:
+        registry, now = self.registry, plan.now
+        if ref.holder_type == "person":
+            index = registry.person_index(ref.code)
+            person = plan.persons.get(index)
+            if person is None:
+                person = plan.persons[index] = registry.new_person(ref, now)
+                plan.add_new(person)
+            elif registry.refresh_person(person, ref, now):
+                plan.mark_dirty(person)
+            return person, None, None
+        enterprise = plan.enterprises.get(ref.code)
+        if enterprise is None:
+            enterprise = plan.enterprises[ref.code] = registry.new_enterprise(ref, now)
+            plan.add_new(enterprise)
+        elif registry.refresh_enterprise(enterprise, ref, now):
+            plan.mark_dirty(enterprise)
+        if ref.holder_type != "vehicle":
+            return None, enterprise, None
+        vehicle = plan.vehicles.get((ref.plate, ref.colour))
+        if vehicle is None:
+            vehicle = registry.new_vehicle(ref, enterprise, now)
+            plan.vehicles[(ref.plate, ref.colour)] = vehicle
+            plan.add_new(vehicle)
+        elif registry.refresh_vehicle(vehicle, enterprise, now):
+            plan.mark_dirty(vehicle)
+        return None, enterprise, vehicle
+
+    # -- writing -------------------------------------------------------------------
+
+    async def _write(self, uow: UnitOfWork, plan: _Plan, checked: _Checked) -> None:
+        conn, registry = uow.conn, self.registry
+        # Workers sign while this process writes the rows that do not need the seals.
+        sealing = asyncio.ensure_future(self._seal(plan.versions))
+        try:
+            await _forget_statuses(registry.cache, list(plan.touched))
+            for model, fields in (
+                (Person, ("name_sealed", "name_index", "updated_at")),
+                (Enterprise, ("name", "updated_at")),
+                (Vehicle, ("enterprise_id", "updated_at")),
+                (Licence, _LICENCE_FIELDS),
+            ):
+                if plan.new.get(model):
+                    await model.bulk_create(plan.new[model], using_db=conn)
+                if plan.dirty.get(model):
+                    await model.bulk_update(list(plan.dirty[model].values()), fields, using_db=conn)
+            rows = [
+                registry.new_version(
+                    v.licence,
+                    v.item,
+                    v.identifier,
+                    v.document,
+                    "",
+                    v.key.kid,
+                    issued_at=v.issued_at,
+                    valid_from=v.valid_from,
+                    valid_until=v.valid_until,
+                    actor=self.actor,
+                    now=plan.now,
+                )
+                for v in plan.versions
+            ]
+            for version_row, seal in zip(rows, await sealing, strict=True):
+                version_row.seal = seal
+        finally:
+            if not sealing.done():
+                sealing.cancel()
+            elif not sealing.cancelled():
+                sealing.exception()  # retrieved: the error (if any) is already on its way up
+        await LicenceVersion.bulk_create(rows, using_db=conn)
+        await OutboxEvent.bulk_create(plan.events, using_db=conn)
+        for kid, until in plan.horizons.items():
+            await registry.keys.note_signed(kid, until, conn=conn)
+        await audit(
+            conn,
+            at=plan.now,
+            actor=self.actor,
+            action="licence.import",
+            subject=self.source,
+            detail={
+                "file": self.source,
+                "first_row": checked.first,
+                "last_row": checked.last,
+                "read": checked.read,
+                "created": plan.created,
+                "unchanged": plan.unchanged,
+                "rejected": checked.read - plan.created - plan.unchanged,
+            },
+        )
+        statuses = {ref: live_status(licence) for ref, licence in plan.touched.items()}
+        cache = registry.cache
+        uow.after_commit(lambda: _write_statuses(cache, statuses))
+
+    async def _seal(self, versions: Sequence[_NewVersion]) -> list[str]:
+        groups: dict[str, list[int]] = {}
+        for i, version in enumerate(versions):
+            groups.setdefault(version.key.kid, []).append(i)
+        seals = [""] * len(versions)
+        for positions in groups.values():
+            key = versions[positions[0]].key
+            sealed = await self.sealer.seal(key, [versions[i].document for i in positions])
+            for i, seal in zip(positions, sealed, strict=True):
+                seals[i] = seal
+        return seals
+
+
+async def _forget_statuses(cache: Redis, refs: Sequence[str]) -> None:
+    """Drop the cached statuses before the commit that changes them (as the per-row path)."""
+    if refs:
+        await cache.delete(*(cache_key(ref) for ref in refs))
+
+
+async def _write_statuses(cache: Redis, statuses: Mapping[str, LiveStatus]) -> None:
+    """Write-through after commit, one pipeline per batch."""
+    async with cache.pipeline(transaction=False) as pipe:
+        for ref, live in statuses.items():
+            pipe.set(cache_key(ref), live.encode(), ex=CACHE_TTL)
+        await pipe.execute()
+
+
+# --- entry point ----------------------------------------------------------------------
+
+
+async def import_rows(
+    registry: Registry,
+    rows: Iterable[SourceRow],
+    *,
+    source: str,
+    rejects: RejectSink,
+    actor: str = "import",
+    batch_size: int = DEFAULT_BATCH,
+    workers: int = 0,
+    progress: Callable[[ImportStats], None] | None = None,
+) -> ImportStats:
+    """Import ``rows`` through ``registry`` in batches of ``batch_size``; the run's counts.
+
+    ``source`` names the file in audit entries; ``workers`` seal in that many
+    worker processes (0: in this process); ``progress`` is called after
+    every batch. Rows are read lazily: the next batch is read and checked
+    while the current one is written, so at most two batches are in memory.
+    Errors of ``rows`` itself (an unreadable file) propagate; the batches
+    before them stay applied.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    stats = ImportStats(source=source)
+    started = time.perf_counter()
+    with Sealer(registry.sm2, workers) as sealer:
+        importer = _Importer(
+            registry, actor=actor, source=source, sealer=sealer, rejects=rejects, stats=stats
+        )
+        queue: asyncio.Queue[_Checked | BaseException | None] = asyncio.Queue(maxsize=1)
+
+        async def produce() -> None:
+            try:
+                batch: list[SourceRow] = []
+                for row in rows:
+                    batch.append(row)
+                    if len(batch) >= batch_size:
+                        await queue.put(await importer.check(batch))
+                        batch = []
+                if batch:
+                    await queue.put(await importer.check(batch))
+            except Exception as exc:  # handed to the consumer, which raises it
+                await queue.put(exc)
+            else:
+                await queue.put(None)
+
+        producer = asyncio.create_task(produce())
+        try:
+            while (item := await queue.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                await importer.apply(item)
+                stats.seconds = time.perf_counter() - started
+                if progress is not None:
+                    progress(stats)
+        finally:
+            producer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await producer
+    stats.seconds = time.perf_counter() - started
+    return stats
