@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from importlib import resources
@@ -119,23 +120,21 @@ class LicenceKind:
     fields: tuple[FieldSpec, ...]
     date_order: tuple[tuple[str, str], ...] = ()
     resident_id_field: str | None = None
+    # Derived once: the face is validated per row on the import path.
+    field_names: tuple[str, ...] = dataclass_field(init=False, repr=False, compare=False)
+    pii_fields: frozenset[str] = dataclass_field(init=False, repr=False, compare=False)
+    _by_name: Mapping[str, FieldSpec] = dataclass_field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "field_names", tuple(spec.name for spec in self.fields))
+        object.__setattr__(
+            self, "pii_fields", frozenset(spec.name for spec in self.fields if spec.pii)
+        )
+        object.__setattr__(self, "_by_name", {spec.name: spec for spec in self.fields})
 
     def field(self, name: str) -> FieldSpec:
         """The field called ``name``; :class:`KeyError` if the kind has none."""
-        for spec in self.fields:
-            if spec.name == name:
-                return spec
-        raise KeyError(name)
-
-    @property
-    def field_names(self) -> tuple[str, ...]:
-        """The face's field names in catalogue order."""
-        return tuple(spec.name for spec in self.fields)
-
-    @property
-    def pii_fields(self) -> frozenset[str]:
-        """Names of the fields holding personal data."""
-        return frozenset(spec.name for spec in self.fields if spec.pii)
+        return self._by_name[name]
 
 
 # --- loading -----------------------------------------------------------------
