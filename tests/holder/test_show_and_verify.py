@@ -124,7 +124,7 @@ async def test_offline_function_agrees_with_the_endpoint_on_credentials(client, 
     from wallet.verification.offline import verify_offline
     from wallet.verification.status_list import verify_status_list
 
-    ref, token, activation = await _active_driver(client, rt)
+    ref, _token, activation = await _active_driver(client, rt)
     caller = await authority(client, rt)
     root = next(k for k in await rt.keys.list_keys() if k.use == "root")
 

@@ -164,8 +164,9 @@ def licence_view(licence: Licence, kind: LicenceKind, today: date) -> LicenceOut
 class Registry:
     """Registry operations over one runtime's vault, keys, cache and clock."""
 
-    def __init__(self, vault: Vault, keys: KeyStore, sm2: SM2Backend, cache: Redis,
-                 clock: Clock) -> None:
+    def __init__(
+        self, vault: Vault, keys: KeyStore, sm2: SM2Backend, cache: Redis, clock: Clock
+    ) -> None:
         self.vault = vault
         self.keys = keys
         self.sm2 = sm2
@@ -191,8 +192,10 @@ class Registry:
             face = validate_face(kind, data.face, today=self.clock.now().date())
         except ValidationFailed as exc:
             problems += [{**p, "field": f"face.{p['field']}"} for p in exc.errors]
-        for field, check in (("issuer.uscc", identifiers.uscc),
-                             ("issuer.division", identifiers.division_code)):
+        for field, check in (
+            ("issuer.uscc", identifiers.uscc),
+            ("issuer.division", identifiers.division_code),
+        ):
             value = data.issuer.uscc if field == "issuer.uscc" else data.issuer.division
             try:
                 check(value)
@@ -200,8 +203,13 @@ class Registry:
                 problems += [{**p, "field": field} for p in exc.errors]
         if kind.holder_type == "vehicle":
             if data.holder is None:
-                problems.append({"field": "holder.uscc", "rule": "required",
-                                 "message": "vehicle licences name their operator"})
+                problems.append(
+                    {
+                        "field": "holder.uscc",
+                        "rule": "required",
+                        "message": "vehicle licences name their operator",
+                    }
+                )
             else:
                 try:
                     identifiers.uscc(data.holder.uscc)
@@ -215,11 +223,13 @@ class Registry:
         """:meth:`validate` plus the licence number, its blind index and the content digest."""
         kind, face = self.validate(data)
         number = str(face[kind.number_field])
-        return PreparedVersion(data, kind, face, number, self.number_index(number),
-                               self.content_digest(data, face))
+        return PreparedVersion(
+            data, kind, face, number, self.number_index(number), self.content_digest(data, face)
+        )
 
-    async def upsert_version(self, uow: UnitOfWork, data: VersionIn, *, actor: str,
-                             scope: str | None = None) -> UpsertResult:
+    async def upsert_version(
+        self, uow: UnitOfWork, data: VersionIn, *, actor: str, scope: str | None = None
+    ) -> UpsertResult:
         """Record one version (idempotent by kind + number + version) and seal it."""
         item = self.prepare(data)
         _scope_check(scope, data.issuer.division)
@@ -232,8 +242,8 @@ class Registry:
         now = self.clock.now()
         if licence is not None:
             existing = await LicenceVersion.get_or_none(
-                licence_id=licence.id, version=data.version
-            , using_db=conn)
+                licence_id=licence.id, version=data.version, using_db=conn
+            )
             if existing is not None:
                 check_same_content(existing.content_digest, digest)
                 return UpsertResult(licence, existing, created=False)
@@ -244,16 +254,32 @@ class Registry:
         valid_from, valid_until = version_validity(item)
         if licence is None:
             licence = self.new_licence(item, issued_at, now)
-        identifier = stamp_licence(licence, item, holder.person, holder.enterprise, holder.vehicle,
-                                   valid_from, valid_until, now)
+        identifier = stamp_licence(
+            licence,
+            item,
+            holder.person,
+            holder.enterprise,
+            holder.vehicle,
+            valid_from,
+            valid_until,
+            now,
+        )
         seal_key = await self.keys.active_key("seal", seal_division_of(data.issuer.division))
-        document = version_document(item, holder.ref, identifier, issued_at, valid_from,
-                                    valid_until)
+        document = version_document(
+            item, holder.ref, identifier, issued_at, valid_from, valid_until
+        )
         version = self.new_version(
-            licence, item, identifier, document,
-            seal_document(document, seal_key.private_key, self.sm2), seal_key.kid,
-            issued_at=issued_at, valid_from=valid_from, valid_until=valid_until,
-            actor=actor, now=now,
+            licence,
+            item,
+            identifier,
+            document,
+            seal_document(document, seal_key.private_key, self.sm2),
+            seal_key.kid,
+            issued_at=issued_at,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            actor=actor,
+            now=now,
         )
         await forget_status(self.cache, licence.ref)
         try:
@@ -264,15 +290,27 @@ class Registry:
         signed_until = seal_horizon(valid_until, now)
         if signed_until is not None:
             await self.keys.note_signed(seal_key.kid, signed_until, conn=conn)
-        await self._emit(uow, "licence.version", licence, now,
-                         {"identifier": identifier, "change_type": data.change_type})
-        await audit(conn, at=now, actor=actor, action=f"licence.{data.change_type}",
-                    subject=licence.ref, detail={"version": data.version, "kind": kind.code})
+        await self._emit(
+            uow,
+            "licence.version",
+            licence,
+            now,
+            {"identifier": identifier, "change_type": data.change_type},
+        )
+        await audit(
+            conn,
+            at=now,
+            actor=actor,
+            action=f"licence.{data.change_type}",
+            subject=licence.ref,
+            detail={"version": data.version, "kind": kind.code},
+        )
         self._after_commit_status(uow, licence)
         return UpsertResult(licence, version, created=True)
 
-    async def change_status(self, uow: UnitOfWork, ref: str, change: StatusIn, *, actor: str,
-                            scope: str | None = None) -> Licence:
+    async def change_status(
+        self, uow: UnitOfWork, ref: str, change: StatusIn, *, actor: str, scope: str | None = None
+    ) -> Licence:
         """Suspend, revoke, cancel or reinstate; forbidden transitions are 409."""
         conn = uow.conn
         query = Licence.filter(ref=ref).using_db(conn)
@@ -291,13 +329,30 @@ class Registry:
         licence.updated_at = now
         await licence.save(using_db=conn, update_fields=["status", "updated_at"])
         await StatusChange.create(
-            licence=licence, action=action.value, from_status=before.value, to_status=after.value,
-            reason=change.reason, authority=actor, at=now, using_db=conn,
+            licence=licence,
+            action=action.value,
+            from_status=before.value,
+            to_status=after.value,
+            reason=change.reason,
+            authority=actor,
+            at=now,
+            using_db=conn,
         )
-        await self._emit(uow, "licence.status", licence, now,
-                         {"action": action.value, "from": before.value, "to": after.value})
-        await audit(conn, at=now, actor=actor, action=f"licence.{action.value}",
-                    subject=licence.ref, detail={"from": before.value, "to": after.value})
+        await self._emit(
+            uow,
+            "licence.status",
+            licence,
+            now,
+            {"action": action.value, "from": before.value, "to": after.value},
+        )
+        await audit(
+            conn,
+            at=now,
+            actor=actor,
+            action=f"licence.{action.value}",
+            subject=licence.ref,
+            detail={"from": before.value, "to": after.value},
+        )
         self._after_commit_status(uow, licence)
         return licence
 
@@ -319,15 +374,29 @@ class Registry:
             raise NotFound("no such version")
         document = self.vault.open(row.document_sealed, DOCUMENT_CONTEXT)
         return VersionOut(
-            ref=licence.ref, version=row.version, identifier=row.identifier,
-            change_type=row.change_type, reason=row.reason, authority=row.authority,
-            issued_at=row.issued_at, valid_from=row.valid_from, valid_until=row.valid_until,
-            seal_kid=row.seal_kid, seal=row.seal, document=document,
+            ref=licence.ref,
+            version=row.version,
+            identifier=row.identifier,
+            change_type=row.change_type,
+            reason=row.reason,
+            authority=row.authority,
+            issued_at=row.issued_at,
+            valid_from=row.valid_from,
+            valid_until=row.valid_until,
+            seal_kid=row.seal_kid,
+            seal=row.seal,
+            document=document,
             face=orjson.loads(document)["face"],
         )
 
-    async def find(self, query: SearchIn, *, status: str | None = None,
-                   division: str | None = None, scope: str | None = None) -> list[Licence]:
+    async def find(
+        self,
+        query: SearchIn,
+        *,
+        status: str | None = None,
+        division: str | None = None,
+        scope: str | None = None,
+    ) -> list[Licence]:
         """Licences matching ``query`` (identifiers by blind index), ordered by ref, one
         more than ``query.limit`` when there are more."""
         filters: dict[str, Any] = {}
@@ -339,7 +408,8 @@ class Registry:
             filters["number_index"] = self.number_index(query.number)
         if query.id_number:
             person = await Person.get_or_none(
-                id_number_index=self.vault.blind_index(query.id_number, "resident_id"))
+                id_number_index=self.vault.blind_index(query.id_number, "resident_id")
+            )
             filters["holder_person_id"] = person.id if person else uuid.UUID(int=0)
         if query.uscc:
             filters["holder_enterprise__uscc"] = query.uscc.upper()
@@ -352,9 +422,14 @@ class Registry:
             rows_q = rows_q.filter(ref__gt=query.cursor)
         return list(await rows_q.order_by("ref").limit(query.limit + 1))
 
-    async def search(self, query: SearchIn, *, status: str | None = None,
-                     division: str | None = None, scope: str | None = None
-                     ) -> tuple[list[LicenceOut], str | None]:
+    async def search(
+        self,
+        query: SearchIn,
+        *,
+        status: str | None = None,
+        division: str | None = None,
+        scope: str | None = None,
+    ) -> tuple[list[LicenceOut], str | None]:
         """Keyset-paginated search (ordered by ref); identifiers matched by blind index."""
         rows = await self.find(query, status=status, division=division, scope=scope)
         more = len(rows) > query.limit
@@ -368,10 +443,15 @@ class Registry:
     def content_digest(self, data: VersionIn, face: Mapping[str, Any]) -> str:
         """Blind digest of everything a version says: same digest = same version content."""
         content = orjson.dumps(
-            {"face": face, "change": data.change_type, "reason": data.reason,
-             "issuer": data.issuer.model_dump(), "holder": data.holder.uscc if data.holder else None,
-             "serial": data.serial,
-             "issued_at": data.issued_at.isoformat() if data.issued_at else None},
+            {
+                "face": face,
+                "change": data.change_type,
+                "reason": data.reason,
+                "issuer": data.issuer.model_dump(),
+                "holder": data.holder.uscc if data.holder else None,
+                "serial": data.serial,
+                "issued_at": data.issued_at.isoformat() if data.issued_at else None,
+            },
             option=orjson.OPT_SORT_KEYS,
         )
         return self.vault.blind_index(content.decode(), "version_content")
@@ -385,11 +465,13 @@ class Registry:
     def new_person(self, ref: HolderRef, now: datetime) -> Person:
         """An unsaved person for a person holder (ID number and name sealed)."""
         return Person(
-            id=uuid.uuid4(), id_number_index=self.person_index(ref.code),
+            id=uuid.uuid4(),
+            id_number_index=self.person_index(ref.code),
             id_number_sealed=self.vault.seal(ref.code, "person.id_number"),
             name_sealed=self.vault.seal(ref.name, "person.name"),
             name_index=self.vault.blind_index(ref.name, "name"),
-            created_at=now, updated_at=now,
+            created_at=now,
+            updated_at=now,
         )
 
     def refresh_person(self, person: Person, ref: HolderRef, now: datetime) -> bool:
@@ -405,8 +487,14 @@ class Registry:
     @staticmethod
     def new_enterprise(ref: HolderRef, now: datetime) -> Enterprise:
         """An unsaved operator, registered in the division its USCC names."""
-        return Enterprise(id=uuid.uuid4(), uscc=ref.code, name=ref.name, division=ref.code[2:8],
-                          created_at=now, updated_at=now)
+        return Enterprise(
+            id=uuid.uuid4(),
+            uscc=ref.code,
+            name=ref.name,
+            division=ref.code[2:8],
+            created_at=now,
+            updated_at=now,
+        )
 
     @staticmethod
     def refresh_enterprise(enterprise: Enterprise, ref: HolderRef, now: datetime) -> bool:
@@ -420,8 +508,14 @@ class Registry:
     def new_vehicle(ref: HolderRef, enterprise: Enterprise, now: datetime) -> Vehicle:
         """An unsaved vehicle of ``enterprise``."""
         # By id, not by object: the enterprise may itself be new and not saved yet.
-        return Vehicle(id=uuid.uuid4(), plate_number=ref.plate, plate_colour=ref.colour,
-                       enterprise_id=enterprise.id, created_at=now, updated_at=now)
+        return Vehicle(
+            id=uuid.uuid4(),
+            plate_number=ref.plate,
+            plate_colour=ref.colour,
+            enterprise_id=enterprise.id,
+            created_at=now,
+            updated_at=now,
+        )
 
     @staticmethod
     def refresh_vehicle(vehicle: Vehicle, enterprise: Enterprise, now: datetime) -> bool:
@@ -436,35 +530,64 @@ class Registry:
         """An unsaved licence for the first version seen of a number."""
         data = item.data
         return Licence(
-            id=uuid.uuid4(), ref=new_ref(), kind=item.kind.code, number_index=item.number_index,
+            id=uuid.uuid4(),
+            ref=new_ref(),
+            kind=item.kind.code,
+            number_index=item.number_index,
             number_display=_display_number(item.kind, item.number),
             serial=data.serial or _default_serial(item.number_index, issued_at),
-            issuer_uscc=data.issuer.uscc, issuer_division=data.issuer.division,
-            issuer_name=data.issuer.name, status=RegistryStatus.VALID.value,
-            version=data.version, created_at=now,
+            issuer_uscc=data.issuer.uscc,
+            issuer_division=data.issuer.division,
+            issuer_name=data.issuer.name,
+            status=RegistryStatus.VALID.value,
+            version=data.version,
+            created_at=now,
         )
 
-    def new_version(self, licence: Licence, item: PreparedVersion, identifier: str,
-                    document: bytes, seal: str, seal_kid: str, *, issued_at: datetime,
-                    valid_from: date | None, valid_until: date | None, actor: str,
-                    now: datetime) -> LicenceVersion:
+    def new_version(
+        self,
+        licence: Licence,
+        item: PreparedVersion,
+        identifier: str,
+        document: bytes,
+        seal: str,
+        seal_kid: str,
+        *,
+        issued_at: datetime,
+        valid_from: date | None,
+        valid_until: date | None,
+        actor: str,
+        now: datetime,
+    ) -> LicenceVersion:
         """An unsaved version row: the document sealed by the vault, with its SM2 seal."""
         data = item.data
         return LicenceVersion(
-            id=uuid.uuid4(), licence_id=licence.id, version=data.version, identifier=identifier,
-            change_type=data.change_type, reason=data.reason, authority=actor,
+            id=uuid.uuid4(),
+            licence_id=licence.id,
+            version=data.version,
+            identifier=identifier,
+            change_type=data.change_type,
+            reason=data.reason,
+            authority=actor,
             document_sealed=self.vault.seal(document.decode(), DOCUMENT_CONTEXT),
-            content_digest=item.digest, issued_at=issued_at, valid_from=valid_from,
-            valid_until=valid_until, seal=seal, seal_kid=seal_kid, created_at=now,
+            content_digest=item.digest,
+            issued_at=issued_at,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            seal=seal,
+            seal_kid=seal_kid,
+            created_at=now,
         )
 
-    async def _resolve_holder(self, uow: UnitOfWork, item: PreparedVersion,
-                              now: datetime) -> _Holder:
+    async def _resolve_holder(
+        self, uow: UnitOfWork, item: PreparedVersion, now: datetime
+    ) -> _Holder:
         conn = uow.conn
         ref = holder_ref(item)
         if ref.holder_type == "person":
             person = await Person.get_or_none(
-                id_number_index=self.person_index(ref.code), using_db=conn)
+                id_number_index=self.person_index(ref.code), using_db=conn
+            )
             if person is None:
                 person = self.new_person(ref, now)
                 await person.save(using_db=conn, force_create=True)
@@ -479,8 +602,9 @@ class Registry:
             await enterprise.save(using_db=conn)
         vehicle = None
         if ref.holder_type == "vehicle":
-            vehicle = await Vehicle.get_or_none(plate_number=ref.plate,
-                                                plate_colour=ref.colour, using_db=conn)
+            vehicle = await Vehicle.get_or_none(
+                plate_number=ref.plate, plate_colour=ref.colour, using_db=conn
+            )
             if vehicle is None:
                 vehicle = self.new_vehicle(ref, enterprise, now)
                 await vehicle.save(using_db=conn, force_create=True)
@@ -488,8 +612,9 @@ class Registry:
                 await vehicle.save(using_db=conn)
         return _Holder(None, enterprise, vehicle, ref)
 
-    async def _emit(self, uow: UnitOfWork, topic: str, licence: Licence, now: datetime,
-                    extra: Mapping[str, Any]) -> None:
+    async def _emit(
+        self, uow: UnitOfWork, topic: str, licence: Licence, now: datetime, extra: Mapping[str, Any]
+    ) -> None:
         await outbox_event(topic, licence, now, extra).save(using_db=uow.conn, force_create=True)
 
     def _after_commit_status(self, uow: UnitOfWork, licence: Licence) -> None:
@@ -503,29 +628,42 @@ def holder_ref(item: PreparedVersion) -> HolderRef:
     kind, face, data = item.kind, item.face, item.data
     if kind.holder_type == "person":
         id_field = kind.resident_id_field or kind.number_field
-        return HolderRef("person", str(face[id_field]), kind.holder_code_type,
-                         str(face.get("name", "")))
+        return HolderRef(
+            "person", str(face[id_field]), kind.holder_code_type, str(face.get("name", ""))
+        )
     if kind.holder_type == "enterprise":
-        return HolderRef("enterprise", str(face["uscc"]), kind.holder_code_type,
-                         str(face.get("operator_name", "")))
+        return HolderRef(
+            "enterprise",
+            str(face["uscc"]),
+            kind.holder_code_type,
+            str(face.get("operator_name", "")),
+        )
     assert data.holder is not None  # validate() requires it
-    return HolderRef("vehicle", data.holder.uscc.upper(), kind.holder_code_type,
-                     str(face.get("operator_name", "")), plate=str(face["plate_number"]),
-                     colour=str(face.get("plate_colour", "")))
+    return HolderRef(
+        "vehicle",
+        data.holder.uscc.upper(),
+        kind.holder_code_type,
+        str(face.get("operator_name", "")),
+        plate=str(face["plate_number"]),
+        colour=str(face.get("plate_colour", "")),
+    )
 
 
 def check_same_content(existing_digest: str, digest: str) -> None:
     """A version number is sent again: it must say the same thing (else 409)."""
     if existing_digest != digest:
-        raise Conflict("this version already exists with different content; "
-                       "send a new version number")
+        raise Conflict(
+            "this version already exists with different content; send a new version number"
+        )
 
 
 def check_new_version(licence: Licence, version: int) -> None:
     """A new version of an existing licence: not older than the current, not after the end."""
     if version < licence.version:
-        raise Conflict(f"version {version} is older than the current "
-                       f"version {licence.version}", current_version=licence.version)
+        raise Conflict(
+            f"version {version} is older than the current version {licence.version}",
+            current_version=licence.version,
+        )
     if RegistryStatus(licence.status) in TERMINAL:
         raise Conflict(f"the licence is {licence.status}: no new version can be issued")
 
@@ -540,9 +678,16 @@ def version_validity(item: PreparedVersion) -> tuple[date | None, date | None]:
     return valid_from, valid_until
 
 
-def stamp_licence(licence: Licence, item: PreparedVersion, person: Person | None,
-                  enterprise: Enterprise | None, vehicle: Vehicle | None,
-                  valid_from: date | None, valid_until: date | None, now: datetime) -> str:
+def stamp_licence(
+    licence: Licence,
+    item: PreparedVersion,
+    person: Person | None,
+    enterprise: Enterprise | None,
+    vehicle: Vehicle | None,
+    valid_from: date | None,
+    valid_until: date | None,
+    now: datetime,
+) -> str:
     """Make ``licence`` carry the version ``item`` (holder, issuer, validity); its identifier."""
     data = item.data
     licence.holder_person = person
@@ -559,19 +704,33 @@ def stamp_licence(licence: Licence, item: PreparedVersion, person: Person | None
     return licence.identifier
 
 
-def version_document(item: PreparedVersion, holder: HolderRef, identifier: str,
-                     issued_at: datetime, valid_from: date | None,
-                     valid_until: date | None) -> bytes:
+def version_document(
+    item: PreparedVersion,
+    holder: HolderRef,
+    identifier: str,
+    issued_at: datetime,
+    valid_from: date | None,
+    valid_until: date | None,
+) -> bytes:
     """The canonical document (the bytes the seal signs) of the version ``item``."""
     data, kind = item.data, item.kind
     return canonical_document(
-        identifier=identifier, type_code=kind.type_code, kind=kind.code,
-        version=data.version, number=item.number,
+        identifier=identifier,
+        type_code=kind.type_code,
+        kind=kind.code,
+        version=data.version,
+        number=item.number,
         holder={"code": holder.code, "code_type": holder.code_type, "name": holder.name},
-        issuer={"uscc": data.issuer.uscc, "division": data.issuer.division,
-                "name": data.issuer.name},
-        issued_at=issued_at, valid_from=valid_from, valid_until=valid_until,
-        change_type=data.change_type, face=item.face,
+        issuer={
+            "uscc": data.issuer.uscc,
+            "division": data.issuer.division,
+            "name": data.issuer.name,
+        },
+        issued_at=issued_at,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        change_type=data.change_type,
+        face=item.face,
     )
 
 
@@ -582,17 +741,27 @@ def seal_horizon(valid_until: date | None, now: datetime) -> datetime | None:
     return datetime.combine(valid_until, datetime.max.time(), tzinfo=now.tzinfo)
 
 
-def outbox_event(topic: str, licence: Licence, now: datetime,
-                 extra: Mapping[str, Any]) -> OutboxEvent:
+def outbox_event(
+    topic: str, licence: Licence, now: datetime, extra: Mapping[str, Any]
+) -> OutboxEvent:
     """An unsaved outbox event about ``licence`` as it stands now.
 
     Refs only: the aggregation worker reads the licence itself at send time,
     so the outbox never holds personal data.
     """
     return OutboxEvent(
-        topic=topic, licence_ref=licence.ref, created_at=now, next_attempt_at=now,
-        payload={"ref": licence.ref, "kind": licence.kind, "version": licence.version,
-                 "status": licence.status, "division": licence.issuer_division, **extra},
+        topic=topic,
+        licence_ref=licence.ref,
+        created_at=now,
+        next_attempt_at=now,
+        payload={
+            "ref": licence.ref,
+            "kind": licence.kind,
+            "version": licence.version,
+            "status": licence.status,
+            "division": licence.issuer_division,
+            **extra,
+        },
     )
 
 
