@@ -40,5 +40,11 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            log.info("%s %s %s %.1fms rid=%s", scope["method"], scope["path"], status,
-                     (time.perf_counter() - started) * 1000, rid)
+            log.info(
+                "%s %s %s %.1fms rid=%s",
+                scope["method"],
+                scope["path"],
+                status,
+                (time.perf_counter() - started) * 1000,
+                rid,
+            )

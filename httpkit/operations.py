@@ -8,11 +8,10 @@ Starlette route and ``build_openapi`` into the document served at
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-
-import re
 
 import orjson
 from pydantic import BaseModel, ValidationError
@@ -27,11 +26,11 @@ __all__ = [
     "Operation",
     "Param",
     "build_openapi",
+    "json_response",
     "openapi_route",
     "parse_body",
     "parse_json",
     "parse_query",
-    "json_response",
     "read_body",
     "route",
 ]
@@ -98,7 +97,9 @@ def _validation_errors(exc: ValidationError, prefix: str = "") -> list[dict[str,
     # Never echo the input: a rejected value may be personal data.
     return [
         {
-            "field": prefix + ".".join(str(p) for p in err["loc"]) if err["loc"] else prefix or "body",
+            "field": prefix + ".".join(str(p) for p in err["loc"])
+            if err["loc"]
+            else prefix or "body",
             "rule": err["type"],
             "message": err["msg"],
         }
@@ -179,12 +180,22 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 _SECURITY_SCHEMES: dict[str, Any] = {
-    "holder": {"type": "http", "scheme": "bearer",
-               "description": "Session token from POST /api/v1/session"},
-    "officer": {"type": "http", "scheme": "bearer",
-                "description": "Officer token from POST /verifier/v1/session"},
-    "authority": {"type": "apiKey", "in": "header", "name": "X-Client-Id",
-                  "description": "Signed server-to-server request (see the README)"},
+    "holder": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "Session token from POST /api/v1/session",
+    },
+    "officer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "Officer token from POST /verifier/v1/session",
+    },
+    "authority": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Client-Id",
+        "description": "Signed server-to-server request (see the README)",
+    },
 }
 
 
@@ -196,8 +207,9 @@ def _schema_ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str,
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
-def build_openapi(title: str, version: str, operations: Sequence[Operation],
-                  description: str = "") -> dict[str, Any]:
+def build_openapi(
+    title: str, version: str, operations: Sequence[Operation], description: str = ""
+) -> dict[str, Any]:
     """The OpenAPI 3.1 document of ``operations``."""
     components: dict[str, Any] = {"Problem": _PROBLEM_SCHEMA}
     paths: dict[str, Any] = {}
@@ -211,8 +223,13 @@ def build_openapi(title: str, version: str, operations: Sequence[Operation],
         if op.description:
             item["description"] = op.description
         params = [
-            {"name": p.name, "in": p.where, "required": p.required or p.where == "path",
-             "description": p.description, "schema": p.schema}
+            {
+                "name": p.name,
+                "in": p.where,
+                "required": p.required or p.where == "path",
+                "description": p.description,
+                "schema": p.schema,
+            }
             for p in op.params
         ]
         if params:
@@ -220,11 +237,15 @@ def build_openapi(title: str, version: str, operations: Sequence[Operation],
         if op.request_model is not None:
             item["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": _schema_ref(op.request_model, components)}},
+                "content": {
+                    "application/json": {"schema": _schema_ref(op.request_model, components)}
+                },
             }
         ok: dict[str, Any] = {"description": "Success"}
         if op.response_model is not None:
-            ok["content"] = {op.response_media_type: {"schema": _schema_ref(op.response_model, components)}}
+            ok["content"] = {
+                op.response_media_type: {"schema": _schema_ref(op.response_model, components)}
+            }
         item["responses"][str(op.status)] = ok
         errors = set(op.errors)
         if op.request_model is not None:
@@ -235,7 +256,9 @@ def build_openapi(title: str, version: str, operations: Sequence[Operation],
         for status in sorted(errors):
             item["responses"][str(status)] = {
                 "description": "Problem",
-                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                "content": {
+                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                },
             }
         paths.setdefault(_CONVERTOR.sub(r"{\1}", op.path), {})[op.method.lower()] = item
     return {

@@ -23,8 +23,18 @@ _DEVICE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 class SessionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "examples": [{"badge": "21010001", "password": "correct horse battery", "device_id": "ENF-DEVICE-0001"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "badge": "21010001",
+                    "password": "correct horse battery",
+                    "device_id": "ENF-DEVICE-0001",
+                }
+            ]
+        },
+    )
     badge: str = Field(min_length=1, max_length=32)
     password: str = Field(min_length=1, max_length=256)
     device_id: str = Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")
@@ -43,8 +53,14 @@ class SessionOut(BaseModel):
 
 
 class VerificationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "examples": [{"qr": "eyJhbGciOiJTTTIiLCJraWQiOiJwcmVzLTAxMjM0NTY3IiwidHlwIjoicnRlbC1xciJ9.eyJ…"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"qr": "eyJhbGciOiJTTTIiLCJraWQiOiJwcmVzLTAxMjM0NTY3IiwidHlwIjoicnRlbC1xciJ9.eyJ…"}
+            ]
+        },
+    )
     qr: str = Field(min_length=1, max_length=4096)
 
 
@@ -56,9 +72,20 @@ class LicenceSeen(BaseModel):
 
 
 class VerificationOut(BaseModel):
-    verdict: Literal["valid", "expired", "not_yet_valid", "revoked", "suspended", "cancelled",
-                     "superseded", "bad_signature", "unknown_key", "replayed", "malformed",
-                     "status_unavailable"]
+    verdict: Literal[
+        "valid",
+        "expired",
+        "not_yet_valid",
+        "revoked",
+        "suspended",
+        "cancelled",
+        "superseded",
+        "bad_signature",
+        "unknown_key",
+        "replayed",
+        "malformed",
+        "status_unavailable",
+    ]
     licence: LicenceSeen | None
     status_checked_at: datetime | None
     detail: str = ""
@@ -88,10 +115,15 @@ class LookupOut(BaseModel):
 def _out(outcome: Outcome) -> VerificationOut:
     licence = None
     if outcome.licence_ref is not None:
-        licence = LicenceSeen(ref=outcome.licence_ref, kind=outcome.kind,
-                              version=outcome.version, face=outcome.face)
-    return VerificationOut(verdict=outcome.verdict.value, licence=licence,
-                           status_checked_at=outcome.status_checked_at, detail=outcome.detail)
+        licence = LicenceSeen(
+            ref=outcome.licence_ref, kind=outcome.kind, version=outcome.version, face=outcome.face
+        )
+    return VerificationOut(
+        verdict=outcome.verdict.value,
+        licence=licence,
+        status_checked_at=outcome.status_checked_at,
+        detail=outcome.detail,
+    )
 
 
 def _bearer(request: Request) -> str:
@@ -104,8 +136,11 @@ def _bearer(request: Request) -> str:
 async def _officer(request: Request, runtime: Runtime) -> OfficerSession:
     device = request.headers.get("x-device-id")
     if device is not None and not _DEVICE.fullmatch(device):
-        raise ValidationFailed(errors=[{"field": "X-Device-Id", "rule": "pattern",
-                                        "message": "8-64 of A-Z a-z 0-9 _ -"}])
+        raise ValidationFailed(
+            errors=[
+                {"field": "X-Device-Id", "rule": "pattern", "message": "8-64 of A-Z a-z 0-9 _ -"}
+            ]
+        )
     return await runtime.officers.session(_bearer(request), device)
 
 
@@ -113,10 +148,14 @@ async def sign_in(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     data = await parse_body(request, SessionIn, 4096)
     token, session = await runtime.officers.sign_in(data.badge, data.password, data.device_id)
-    return json_response(SessionOut(token=token, expires_in=runtime.settings.officer_session_ttl,
-                                    officer=OfficerOut(badge=session.badge,
-                                                       division=session.division,
-                                                       role=session.role)), 201)
+    return json_response(
+        SessionOut(
+            token=token,
+            expires_in=runtime.settings.officer_session_ttl,
+            officer=OfficerOut(badge=session.badge, division=session.division, role=session.role),
+        ),
+        201,
+    )
 
 
 async def sign_out(request: Request) -> Response:
@@ -136,10 +175,14 @@ async def lookup(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     officer = await _officer(request, runtime)
     data = await parse_body(request, LookupIn, 4096)
-    outcomes = await runtime.verifier.lookup_by(officer, registry=runtime.registry,
-                                                plate_number=data.plate_number,
-                                                number=data.number, id_number=data.id_number,
-                                                kind=data.kind)
+    outcomes = await runtime.verifier.lookup_by(
+        officer,
+        registry=runtime.registry,
+        plate_number=data.plate_number,
+        number=data.number,
+        id_number=data.id_number,
+        kind=data.kind,
+    )
     return json_response(LookupOut(results=[_out(o) for o in outcomes]))
 
 
@@ -150,37 +193,91 @@ async def trust_list(request: Request) -> Response:
 
 async def status_list(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
-    return Response(await signed_status_list(runtime, request.path_params["division"]),
-                    media_type="application/jose")
+    return Response(
+        await signed_status_list(runtime, request.path_params["division"]),
+        media_type="application/jose",
+    )
 
 
 def operations() -> list[Operation]:
     tags = ("verifier",)
     return [
-        Operation("POST", "/verifier/v1/session", sign_in, "Officer sign-in (device-bound token)",
-                  "Argon2id password check; the token works only with `X-Device-Id` equal to the "
-                  "device given here. Five failures lock the badge for 15 minutes.",
-                  tags, SessionIn, SessionOut, 201, (401, 429)),
-        Operation("DELETE", "/verifier/v1/session", sign_out, "Officer sign-out", tags=tags,
-                  status=204, security="officer"),
-        Operation("POST", "/verifier/v1/verifications", verify, "Verify a scanned QR string",
-                  "Runs every check of DESIGN §7 in order and answers one verdict of the closed "
-                  "set, with the face fields the officer's role may see (inspectors see ID "
-                  "numbers masked) and `status_checked_at`. Send `X-Device-Id`. Rate-limited "
-                  "per officer and per device (429).",
-                  tags, VerificationIn, VerificationOut, 200, (401, 429), security="officer"),
-        Operation("POST", "/verifier/v1/lookups", lookup,
-                  "Check a licence without a QR (by plate, licence number or ID number)",
-                  "For a holder who cannot show an e-licence. Status checks only; logged and "
-                  "rate-limited more tightly than scans, since it reveals data without the "
-                  "holder's action.",
-                  tags, LookupIn, LookupOut, 200, (401, 403, 429), security="officer"),
-        Operation("GET", "/verifier/v1/trust-list", trust_list,
-                  "The trust list: every seal and presentation key, as a JWS signed by the root key",
-                  tags=tags, response_media_type="application/jose"),
-        Operation("GET", "/verifier/v1/status-lists/{division}", status_list,
-                  "A province's status list (4 bits per licence, zlib), signed by its seal key",
-                  tags=tags, errors=(404, 422), response_media_type="application/jose",
-                  params=(Param("division", "path", "province code, e.g. 210000",
-                                {"type": "string", "pattern": "^\\d{2}0000$"}),)),
+        Operation(
+            "POST",
+            "/verifier/v1/session",
+            sign_in,
+            "Officer sign-in (device-bound token)",
+            "Argon2id password check; the token works only with `X-Device-Id` equal to the "
+            "device given here. Five failures lock the badge for 15 minutes.",
+            tags,
+            SessionIn,
+            SessionOut,
+            201,
+            (401, 429),
+        ),
+        Operation(
+            "DELETE",
+            "/verifier/v1/session",
+            sign_out,
+            "Officer sign-out",
+            tags=tags,
+            status=204,
+            security="officer",
+        ),
+        Operation(
+            "POST",
+            "/verifier/v1/verifications",
+            verify,
+            "Verify a scanned QR string",
+            "Runs every check of DESIGN §7 in order and answers one verdict of the closed "
+            "set, with the face fields the officer's role may see (inspectors see ID "
+            "numbers masked) and `status_checked_at`. Send `X-Device-Id`. Rate-limited "
+            "per officer and per device (429).",
+            tags,
+            VerificationIn,
+            VerificationOut,
+            200,
+            (401, 429),
+            security="officer",
+        ),
+        Operation(
+            "POST",
+            "/verifier/v1/lookups",
+            lookup,
+            "Check a licence without a QR (by plate, licence number or ID number)",
+            "For a holder who cannot show an e-licence. Status checks only; logged and "
+            "rate-limited more tightly than scans, since it reveals data without the "
+            "holder's action.",
+            tags,
+            LookupIn,
+            LookupOut,
+            200,
+            (401, 403, 429),
+            security="officer",
+        ),
+        Operation(
+            "GET",
+            "/verifier/v1/trust-list",
+            trust_list,
+            "The trust list: every seal and presentation key, as a JWS signed by the root key",
+            tags=tags,
+            response_media_type="application/jose",
+        ),
+        Operation(
+            "GET",
+            "/verifier/v1/status-lists/{division}",
+            status_list,
+            "A province's status list (4 bits per licence, zlib), signed by its seal key",
+            tags=tags,
+            errors=(404, 422),
+            response_media_type="application/jose",
+            params=(
+                Param(
+                    "division",
+                    "path",
+                    "province code, e.g. 210000",
+                    {"type": "string", "pattern": "^\\d{2}0000$"},
+                ),
+            ),
+        ),
     ]

@@ -71,8 +71,9 @@ def _session_key(token: str) -> str:
 
 
 class Officers:
-    def __init__(self, vault: Vault, cache: Redis, session_ttl: int,
-                 session_memo: float = SESSION_MEMO) -> None:
+    def __init__(
+        self, vault: Vault, cache: Redis, session_ttl: int, session_memo: float = SESSION_MEMO
+    ) -> None:
         self.vault = vault
         self.cache = cache
         self.session_ttl = session_ttl
@@ -80,22 +81,40 @@ class Officers:
         # SM3 of the token -> (monotonic deadline, session): never the token itself.
         self._memo: dict[str, tuple[float, OfficerSession]] = {}
 
-    async def add(self, *, badge: str, name: str, division: str, role: str, password: str,
-                  device_id: str, now: datetime) -> Officer:
+    async def add(
+        self,
+        *,
+        badge: str,
+        name: str,
+        division: str,
+        role: str,
+        password: str,
+        device_id: str,
+        now: datetime,
+    ) -> Officer:
         """Create an officer; the password is hashed, the name sealed."""
         identifiers.division_code(division)
         if role not in OfficerRole.__members__.values():
-            raise ValidationFailed(errors=[{"field": "role", "rule": "enum",
-                                            "message": "inspector or supervisor"}])
+            raise ValidationFailed(
+                errors=[{"field": "role", "rule": "enum", "message": "inspector or supervisor"}]
+            )
         if len(password) < 12:
-            raise ValidationFailed(errors=[{"field": "password", "rule": "min_length",
-                                            "message": "at least 12 characters"}])
+            raise ValidationFailed(
+                errors=[
+                    {"field": "password", "rule": "min_length", "message": "at least 12 characters"}
+                ]
+            )
         if await Officer.exists(badge=badge):
             raise Conflict("an officer with that badge exists")
         password_hash = await asyncio.to_thread(_HASHER.hash, password)
         return await Officer.create(
-            badge=badge, name_sealed=self.vault.seal(name, "officer.name"), division=division,
-            role=role, password_hash=password_hash, device_id=device_id, created_at=now,
+            badge=badge,
+            name_sealed=self.vault.seal(name, "officer.name"),
+            division=division,
+            role=role,
+            password_hash=password_hash,
+            device_id=device_id,
+            created_at=now,
         )
 
     async def set_enabled(self, badge: str, enabled: bool) -> Officer:
@@ -106,16 +125,18 @@ class Officers:
         await officer.save(update_fields=["enabled"])
         return officer
 
-    async def sign_in(self, badge: str, password: str,
-                      device_id: str) -> tuple[str, OfficerSession]:
+    async def sign_in(
+        self, badge: str, password: str, device_id: str
+    ) -> tuple[str, OfficerSession]:
         """A new session token for the officer on ``device_id``."""
         failures_key = f"rtel:officer-failures:{badge}"
         failures = await self.cache.get(failures_key)
         if failures is not None and int(failures) >= _FAILED_LIMIT:
             raise RateLimited("too many failed sign-ins; try again later", retry_after=_LOCKOUT)
         officer = await Officer.get_or_none(badge=badge)
-        ok = await asyncio.to_thread(_check, officer.password_hash if officer else _DUMMY_HASH,
-                                     password)
+        ok = await asyncio.to_thread(
+            _check, officer.password_hash if officer else _DUMMY_HASH, password
+        )
         if officer is None or not ok or not officer.enabled or officer.device_id != device_id:
             async with self.cache.pipeline(transaction=True) as pipe:
                 pipe.incr(failures_key)
@@ -123,11 +144,13 @@ class Officers:
                 await pipe.execute()
             raise BadCredentials()
         await self.cache.delete(failures_key)
-        session = OfficerSession(officer.id, officer.badge, officer.division, officer.role,
-                                 officer.device_id)
+        session = OfficerSession(
+            officer.id, officer.badge, officer.division, officer.role, officer.device_id
+        )
         token = secrets.token_urlsafe(32)
-        await self.cache.set(_session_key(token), orjson.dumps(asdict(session)),
-                             ex=self.session_ttl)
+        await self.cache.set(
+            _session_key(token), orjson.dumps(asdict(session)), ex=self.session_ttl
+        )
         return token, session
 
     async def session(self, token: str, device_id: str | None) -> OfficerSession:

@@ -39,6 +39,7 @@ _CODE: Final = re.compile(r"\d{8}")
 _REF: Final = re.compile(r"L[A-Z2-7]{16}")
 _DIVISION: Final = re.compile(r"\d{6}")
 _JTI: Final = re.compile(r"[A-Za-z0-9_-]{16,43}")
+_KIND: Final = re.compile(r"D\d{3}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +56,15 @@ class Claims:
     idx: int | None = None
 
     def as_payload(self) -> dict[str, Any]:
-        payload: dict[str, Any] = {"lic": self.lic, "knd": self.knd, "iss": self.iss,
-                                   "ver": self.ver, "iat": self.iat, "exp": self.exp,
-                                   "jti": self.jti}
+        payload: dict[str, Any] = {
+            "lic": self.lic,
+            "knd": self.knd,
+            "iss": self.iss,
+            "ver": self.ver,
+            "iat": self.iat,
+            "exp": self.exp,
+            "jti": self.jti,
+        }
         if self.idx is not None:
             payload["idx"] = self.idx
         return payload
@@ -81,8 +88,18 @@ def new_jti() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(12)).decode()
 
 
-def mint_qr(kid: str, private_key: bytes, sm2: SM2Backend, *, lic: str, knd: str, iss: str,
-            ver: int, now: int, lifetime: int) -> str:
+def mint_qr(
+    kid: str,
+    private_key: bytes,
+    sm2: SM2Backend,
+    *,
+    lic: str,
+    knd: str,
+    iss: str,
+    ver: int,
+    now: int,
+    lifetime: int,
+) -> str:
     """An online QR string valid for ``lifetime`` seconds from ``now``."""
     if not 1 <= lifetime <= MAX_QR_LIFETIME:
         raise ValueError("QR lifetime must be 1..300 s")
@@ -90,14 +107,24 @@ def mint_qr(kid: str, private_key: bytes, sm2: SM2Backend, *, lic: str, knd: str
     return jws.encode({"kid": kid, "typ": QR_TYPE}, claims.as_payload(), private_key, sm2)
 
 
-def mint_credential(kid: str, private_key: bytes, sm2: SM2Backend, *, lic: str, knd: str,
-                    iss: str, ver: int, idx: int, now: int, lifetime: int) -> str:
+def mint_credential(
+    kid: str,
+    private_key: bytes,
+    sm2: SM2Backend,
+    *,
+    lic: str,
+    knd: str,
+    iss: str,
+    ver: int,
+    idx: int,
+    now: int,
+    lifetime: int,
+) -> str:
     """An offline credential (the part of the offline QR before ``~``)."""
     if not 1 <= lifetime <= MAX_CREDENTIAL_LIFETIME:
         raise ValueError("credential lifetime must be at most 7 days")
     claims = Claims(lic, knd, iss, ver, now, now + lifetime, new_jti(), idx)
-    return jws.encode({"kid": kid, "typ": CREDENTIAL_TYPE}, claims.as_payload(), private_key,
-                      sm2)
+    return jws.encode({"kid": kid, "typ": CREDENTIAL_TYPE}, claims.as_payload(), private_key, sm2)
 
 
 def _int(payload: dict[str, Any], name: str) -> int:
@@ -130,7 +157,7 @@ def parse_presentation(text: str) -> ParsedPresentation:
     idx = _int(payload, "idx") if sep else None
     claims = Claims(
         lic=_str(payload, "lic", _REF),
-        knd=_str(payload, "knd", re.compile(r"D\d{3}")),
+        knd=_str(payload, "knd", _KIND),
         iss=_str(payload, "iss", _DIVISION),
         ver=_int(payload, "ver"),
         iat=_int(payload, "iat"),
