@@ -69,9 +69,16 @@ class LicenceSeen(BaseModel):
     kind: str | None
     version: int | None
     face: dict[str, Any]
+    photo_url: str | None = Field(
+        default=None,
+        description="the holder's approved photo (JPEG) when the registry has none; "
+        "fetchable by this officer for 10 minutes after the verification",
+    )
 
 
 class VerificationOut(BaseModel):
+    """The verdict; for an authentic licence, the face the role may see and where its photo is."""
+
     verdict: Literal[
         "valid",
         "expired",
@@ -116,7 +123,14 @@ def _out(outcome: Outcome) -> VerificationOut:
     licence = None
     if outcome.licence_ref is not None:
         licence = LicenceSeen(
-            ref=outcome.licence_ref, kind=outcome.kind, version=outcome.version, face=outcome.face
+            ref=outcome.licence_ref,
+            kind=outcome.kind,
+            version=outcome.version,
+            face=outcome.face,
+            # A face is shown only for an authentic licence; its photo goes with it.
+            photo_url=f"/verifier/v1/licences/{outcome.licence_ref}/photo"
+            if outcome.face
+            else None,
         )
     return VerificationOut(
         verdict=outcome.verdict.value,
@@ -184,6 +198,13 @@ async def lookup(request: Request) -> Response:
         kind=data.kind,
     )
     return json_response(LookupOut(results=[_out(o) for o in outcomes]))
+
+
+async def photo(request: Request) -> Response:
+    runtime: Runtime = request.state.runtime
+    officer = await _officer(request, runtime)
+    image = await runtime.verifier.photo(officer, request.path_params["ref"])
+    return Response(image, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
 async def trust_list(request: Request) -> Response:
@@ -254,6 +275,24 @@ def operations() -> list[Operation]:
             200,
             (401, 403, 429),
             security="officer",
+        ),
+        Operation(
+            "GET",
+            "/verifier/v1/licences/{ref}/photo",
+            photo,
+            "The holder's approved photo of a licence this officer just verified",
+            "Only within 10 minutes of a scan or lookup by the same officer with an authentic "
+            "verdict (403 otherwise), so photos cannot be browsed by reference. 404 when the "
+            "licence has no approved holder photo (the registry's own photo is referenced in "
+            "the face).",
+            tags,
+            None,
+            None,
+            200,
+            (401, 403, 404),
+            (Param("ref", "path", "licence reference"),),
+            security="officer",
+            response_media_type="image/jpeg",
         ),
         Operation(
             "GET",

@@ -162,3 +162,49 @@ async def test_offline_function_agrees_with_the_endpoint_on_credentials(client, 
     qr = shown()
     assert await both(qr, officer) == ("revoked", "revoked")
     assert await both(qr, other) == ("replayed", "revoked")  # replay is online-only knowledge
+
+
+async def test_officer_fetches_the_approved_photo_after_a_scan(client, rt, holder):
+    import base64
+
+    from tests.factories import authority
+    from tests.holder.helpers import jpeg
+
+    body = driver_body(88)  # no registry photo: the holder uploads one
+    [ref] = await issue(rt, [body])
+    token = await sign_in(client, "qian")
+    assert (
+        await client.post("/api/v1/identity", json=identity_of(body), headers=bearer(token))
+    ).status_code == 200
+    photo = base64.b64encode(jpeg(480, 640)).decode()
+    claimed = await client.post(
+        f"/api/v1/licences/{ref}/claim", json={"photo": photo}, headers=bearer(token)
+    )
+    assert claimed.json()["status"] == "pending_review"
+    reviewer = await authority(client, rt)
+    [pending] = (await reviewer.get("/authority/v1/claims")).json()["items"]
+    assert (
+        await reviewer.post(f"/authority/v1/claims/{pending['id']}/approve", None)
+    ).status_code == 200
+    assert (
+        await client.post(
+            f"/api/v1/licences/{ref}/activation",
+            json={"device_id": DEVICE},
+            headers=bearer(token, DEVICE),
+        )
+    ).status_code == 201
+    qr = (
+        await client.post(f"/api/v1/licences/{ref}/presentations", headers=bearer(token, DEVICE))
+    ).json()["qr"]
+
+    officer = await add_officer(client, rt, "21010031")
+    bystander = await add_officer(client, rt, "21010032", device="ENF-DEVICE-0032")
+    url = f"/verifier/v1/licences/{ref}/photo"
+    assert (await client.get(url, headers=officer.headers)).status_code == 403  # not scanned yet
+    seen = (await client.post(VERIFY, json={"qr": qr}, headers=officer.headers)).json()
+    assert seen["verdict"] == "valid" and seen["licence"]["photo_url"] == url
+    image = await client.get(url, headers=officer.headers)
+    assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
+    assert image.content.startswith(b"\xff\xd8")
+    assert (await client.get(url, headers=bystander.headers)).status_code == 403
+    assert (await client.get(url)).status_code == 401

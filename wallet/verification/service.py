@@ -43,9 +43,10 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from tortoise import connections
 
+from wallet.claims.service import licence_photo
 from wallet.clock import Clock
 from wallet.crypto import SM2Backend
-from wallet.errors import Forbidden, RateLimited, Unavailable
+from wallet.errors import Forbidden, NotFound, RateLimited, Unavailable
 from wallet.keys.models import KeyStatus, KeyUse, SigningKey
 from wallet.keys.service import KeyStore
 from wallet.keys.trust_list import TrustedKey, TrustList, is_listed
@@ -80,6 +81,8 @@ TRUST_REFRESH: Final = 10.0
 DB_TIMEOUT: Final = 2.0
 FORCED_REFRESH: Final = 1.0
 FACE_TTL: Final = 60.0
+PHOTO_WINDOW: Final = 600
+"""Seconds after a verification during which the officer may fetch the holder's photo."""
 """Seconds a decrypted licence face may stay in a verifier process's memory."""
 FACE_CACHE_SIZE: Final = 1024
 _AUTHENTIC: Final = frozenset(
@@ -424,6 +427,27 @@ class Verifier:
         with contextlib.suppress(RedisError, OSError):
             await write_status(self.cache, ref, live)
         return live
+
+    async def photo(self, officer: OfficerSession, ref: str) -> bytes:
+        """The holder's approved photo (JPEG) for an officer who just verified the licence.
+
+        Only after a scan or lookup by this officer with an authentic verdict in
+        the last :data:`PHOTO_WINDOW` seconds: photos cannot be browsed by ref.
+        """
+        since = datetime.fromtimestamp(self.clock.timestamp() - PHOTO_WINDOW, UTC)
+        seen = await VerificationRecord.exists(
+            officer_id=officer.officer_id,
+            licence_ref=ref,
+            at__gte=since,
+            verdict__in=[v.value for v in _AUTHENTIC],
+        )
+        if not seen:
+            raise Forbidden("verify the licence first: its photo follows a scan or lookup")
+        licence = await Licence.get_or_none(ref=ref).only("id")
+        image = await licence_photo(self.vault, licence.id) if licence is not None else None
+        if image is None:
+            raise NotFound("no approved holder photo for this licence")
+        return image
 
     async def _status_outcome(self, ref: str, version: int, officer: OfficerSession) -> Outcome:
         return await self._outcome(ref, version, await self.live_status(ref), officer)
