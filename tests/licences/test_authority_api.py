@@ -238,3 +238,14 @@ async def test_unknown_reference(client, rt):
     assert (
         await caller.get("/authority/v1/licences/LAAAAAAAAAAAAAAAA/versions/x")
     ).status_code == 404
+
+
+async def test_another_division_learns_nothing_from_a_resend(client, rt):
+    shenyang = await authority(client, rt, division="210100")
+    body = version_body("business_permit", division="210102")
+    assert (await shenyang.post(FEED, body)).status_code == 201
+    dalian = await authority(client, rt, division="210200")
+    changed = copy.deepcopy(body)
+    changed["face"]["business_scope"] = "道路危险货物运输"
+    assert (await dalian.post(FEED, changed)).status_code == 403  # not 409: no existence leak
+    assert (await dalian.post(FEED, body)).status_code == 403

@@ -116,3 +116,14 @@ def test_sign_request_is_deterministic_for_fixed_inputs():
     a = sign_request("s", "POST", "/p", b"{}", timestamp=1, nonce="abcdefghijklmnop")
     b = sign_request("s", "POST", "/p", b"{}", timestamp=1, nonce="abcdefghijklmnop")
     assert a == b and len(a["X-Signature"]) == 64
+
+
+# Headers arrive latin-1 decoded: b"\xb2" is "²", which str.isdigit() accepts.
+@pytest.mark.parametrize("stamp", [b"\xb2", b"\xb9\xb2\xb3", b"12.5", b"-1", b"1e9"])
+async def test_non_ascii_or_odd_timestamps_are_401_not_500(client, rt, stamp):
+    caller = await authority(client, rt)
+    body = orjson.dumps(version_body("business_permit"))
+    headers = caller.headers("POST", FEED, body)
+    headers["X-Timestamp"] = stamp
+    response = await client.post(FEED, content=body, headers=headers)
+    assert response.status_code == 401 and response.json()["code"] == "stale_request"

@@ -269,3 +269,34 @@ async def test_scans_are_rate_limited_per_officer(scene):
     finally:
         scene.rt.verifier.scan_limit = saved
     assert codes == [200, 200, 200, 429]
+
+
+async def test_database_down_during_the_face_read_is_status_unavailable(scene, monkeypatch):
+    from wallet.licences.models import LicenceVersion
+
+    qr = await scene.qr()
+
+    def database_down(*args, **kwargs):
+        raise ConnectionRefusedError("database down")
+
+    scene.rt.verifier._faces.clear()
+    monkeypatch.setattr(LicenceVersion, "filter", database_down)
+    body = await _verify(scene, qr)
+    assert body["verdict"] == "status_unavailable" and body["licence"]["face"] == {}
+
+
+async def test_a_stale_trust_list_is_not_used_forever(scene, monkeypatch):
+    import time
+
+    qr = await scene.qr()
+    assert (await _verify(scene, qr))["verdict"] == "valid"
+
+    async def database_down():
+        raise ConnectionRefusedError("database down")
+
+    monkeypatch.setattr(scene.rt.keys, "list_keys", database_down)
+    verifier = scene.rt.verifier
+    verifier._trust_loaded = verifier._trust_tried = time.monotonic() - 60  # due, still young
+    assert (await _verify(scene, qr))["verdict"] == "valid"
+    verifier._trust_loaded = verifier._trust_tried = time.monotonic() - 3600  # failing an hour
+    assert (await _verify(scene, qr))["verdict"] == "status_unavailable"

@@ -45,6 +45,7 @@ __all__ = [
 
 SECRET_CONTEXT: Final = "authority_client.secret"  # noqa: S105 - a vault column name
 _NONCE: Final = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_TIMESTAMP: Final = re.compile(r"[0-9]{1,12}")  # ASCII only: str.isdigit() admits "²"
 
 
 class SignatureRequired(Unauthorized):
@@ -142,7 +143,7 @@ async def authenticate(
     client = await AuthorityClient.get_or_none(client_id=client_id)
     if client is None or not client.enabled:
         raise BadSignature("unknown or disabled client")
-    if not timestamp.isdigit() or abs(now - int(timestamp)) > skew:
+    if not _TIMESTAMP.fullmatch(timestamp) or abs(now - int(timestamp)) > skew:
         raise StaleRequest(f"X-Timestamp must be within {skew} s of the server clock")
     try:
         raw_signature = bytes.fromhex(signature)

@@ -241,13 +241,14 @@ class Registry:
         licence = await query.first()
         now = self.clock.now()
         if licence is not None:
+            # Scope first: a client learns nothing of licences outside its division.
+            _scope_check(scope, licence.issuer_division)
             existing = await LicenceVersion.get_or_none(
                 licence_id=licence.id, version=data.version, using_db=conn
             )
             if existing is not None:
                 check_same_content(existing.content_digest, digest)
                 return UpsertResult(licence, existing, created=False)
-            _scope_check(scope, licence.issuer_division)
             check_new_version(licence, data.version)
         holder = await self._resolve_holder(uow, item, now)
         issued_at = data.issued_at or now

@@ -78,6 +78,8 @@ __all__ = ["Outcome", "Verifier", "trust_list_from_keys"]
 log = logging.getLogger(__name__)
 
 TRUST_REFRESH: Final = 10.0
+TRUST_MAX_AGE: Final = 300.0
+"""Seconds a trust list may be used after reloads started failing."""
 DB_TIMEOUT: Final = 2.0
 FORCED_REFRESH: Final = 1.0
 FACE_TTL: Final = 60.0
@@ -164,7 +166,8 @@ class Verifier:
         # Lookups reveal data without the holder's action: limited much more tightly.
         self.lookup_limit = (lookups_per_hour, 3600)
         self._trust: TrustList | None = None
-        self._trust_loaded = 0.0
+        self._trust_loaded = 0.0  # last successful load
+        self._trust_tried = 0.0  # last attempt: a failing database is retried, not hammered
         # (ref, version) -> (monotonic deadline, kind code, face before masking)
         self._faces: OrderedDict[tuple[str, int], tuple[float, str, dict[str, Any]]] = OrderedDict()
         self._probes = _Coalescer(self._probe_batch)
@@ -179,31 +182,34 @@ class Verifier:
         if (
             checked.verdict is Verdict.UNKNOWN_KEY
             and checked.presentation is not None
-            and time.monotonic() - self._trust_loaded > FORCED_REFRESH
+            and time.monotonic() - self._trust_tried > FORCED_REFRESH
         ):
             # A key rotated in by another process minutes ago is not "unknown":
             # look again before saying so (at most once a second).
-            self._trust_loaded = 0.0
+            self._trust_tried = 0.0
             checked = check_token(qr, await self.trust(), now, self.sm2)
         return checked
 
     async def trust(self) -> TrustList:
         """The current trust list (reloaded from the key table every few seconds).
 
-        If the reload fails the last list stays in use; with none at all the
-        caller gets :class:`Unavailable`.
+        If the reload fails the last list stays in use for at most
+        :data:`TRUST_MAX_AGE` seconds (a key revoked meanwhile must not stay
+        trusted for the length of an outage); beyond that, or with none at all,
+        the caller gets :class:`Unavailable`.
         """
-        if self._trust is None or time.monotonic() - self._trust_loaded > TRUST_REFRESH:
+        if self._trust is None or time.monotonic() - self._trust_tried > TRUST_REFRESH:
+            self._trust_tried = time.monotonic()
             try:
                 async with asyncio.timeout(DB_TIMEOUT):
                     keys = await self.keys.list_keys()
-            except Exception as exc:  # database down: keep the list we have
-                if self._trust is None:
-                    raise Unavailable("trust list cannot be loaded") from exc
-                log.warning("trust list reload failed; using the previous one")
-                return self._trust
-            self._trust = trust_list_from_keys(keys, self.clock.now())
-            self._trust_loaded = time.monotonic()
+            except Exception:  # database down: keep the list we have, for a while
+                log.warning("trust list reload failed; keeping the previous one")
+            else:
+                self._trust = trust_list_from_keys(keys, self.clock.now())
+                self._trust_loaded = time.monotonic()
+        if self._trust is None or time.monotonic() - self._trust_loaded > TRUST_MAX_AGE:
+            raise Unavailable("trust list cannot be loaded")
         return self._trust
 
     async def _rate_limit(self, officer: OfficerSession, mode: str, limit: tuple[int, int]) -> None:
@@ -316,9 +322,14 @@ class Verifier:
             # The code is checked against the database before the replay mark:
             # limits first, so that a flood of codes costs no queries.
             await self._rate_limit(officer, "scan", self.scan_limit)
-            if not await self._code_matches(claims, presentation.code, now):
-                outcome = Outcome(
-                    Verdict.BAD_SIGNATURE, claims.lic, detail="offline code does not match"
+            matches = await self._code_matches(claims, presentation.code, now)
+            if not matches:
+                outcome = (
+                    Outcome(Verdict.STATUS_UNAVAILABLE, claims.lic, detail="code not checkable")
+                    if matches is None
+                    else Outcome(
+                        Verdict.BAD_SIGNATURE, claims.lic, detail="offline code does not match"
+                    )
                 )
                 await self._log(officer, "offline", outcome, claims.jti)
                 return outcome
@@ -377,10 +388,17 @@ class Verifier:
             outcomes.append(outcome)
         return outcomes
 
-    async def _code_matches(self, claims: Claims, code: str, now: int) -> bool:
+    async def _code_matches(self, claims: Claims, code: str, now: int) -> bool | None:
+        """Whether the code is the activation's of the moment; ``None``: cannot tell."""
         from wallet.activation.models import Activation
 
-        activation = await Activation.filter(licence__ref=claims.lic, status="active").first()
+        try:
+            async with asyncio.timeout(DB_TIMEOUT):
+                activation = await Activation.filter(
+                    licence__ref=claims.lic, status="active"
+                ).first()
+        except Exception:  # database down: the code cannot be checked
+            return None
         if activation is None:
             return False
         seed = self.vault.open(activation.totp_seed_sealed, "activation.totp_seed")
@@ -395,7 +413,7 @@ class Verifier:
             async with asyncio.timeout(DB_TIMEOUT):
                 return await (
                     VerificationRecord.filter(token_id=token_id, at__gte=since)
-                    .exclude(officer_id=officer.officer_id)
+                    .exclude(officer_id=officer.officer_id, device_id=officer.device_id)
                     .exists()
                 )
         except Exception:  # database down too: replay cannot be ruled out
@@ -435,16 +453,20 @@ class Verifier:
         the last :data:`PHOTO_WINDOW` seconds: photos cannot be browsed by ref.
         """
         since = datetime.fromtimestamp(self.clock.timestamp() - PHOTO_WINDOW, UTC)
-        seen = await VerificationRecord.exists(
-            officer_id=officer.officer_id,
-            licence_ref=ref,
-            at__gte=since,
-            verdict__in=[v.value for v in _AUTHENTIC],
-        )
+        try:
+            async with asyncio.timeout(DB_TIMEOUT):
+                seen = await VerificationRecord.exists(
+                    officer_id=officer.officer_id,
+                    licence_ref=ref,
+                    at__gte=since,
+                    verdict__in=[v.value for v in _AUTHENTIC],
+                )
+                licence = await Licence.get_or_none(ref=ref).only("id") if seen else None
+                image = await licence_photo(self.vault, licence.id) if licence else None
+        except Exception as exc:  # database down
+            raise Unavailable("the photo cannot be read now") from exc
         if not seen:
             raise Forbidden("verify the licence first: its photo follows a scan or lookup")
-        licence = await Licence.get_or_none(ref=ref).only("id")
-        image = await licence_photo(self.vault, licence.id) if licence is not None else None
         if image is None:
             raise NotFound("no approved holder photo for this licence")
         return image
@@ -459,7 +481,14 @@ class Verifier:
         verdict = status_verdict(version, live, now.date())
         if verdict not in _AUTHENTIC:
             return Outcome(verdict, ref, version=version, status_checked_at=now if live else None)
-        kind, face = await self._face(ref, version, officer)
+        try:
+            async with asyncio.timeout(DB_TIMEOUT):
+                kind, face = await self._face(ref, version, officer)
+        except Exception:  # database down: without the face the officer cannot finish
+            log.warning("licence face unavailable (database unreachable)")
+            return Outcome(
+                Verdict.STATUS_UNAVAILABLE, ref, version=version, detail="licence face unavailable"
+            )
         return Outcome(verdict, ref, kind, version, face, now)
 
     async def _face(
