@@ -1,15 +1,35 @@
 import asyncio
 import os
 import sys
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+import pytest
+from asyncpg.exceptions import RaiseError
 from tortoise import connections
+from tortoise.exceptions import OperationalError
 from tortoise.transactions import in_transaction
 
 from wallet.audit.models import AuditEntry
 from wallet.audit.service import append, verify_chain
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+
+
+@asynccontextmanager
+async def tampering():
+    """An attacker with DDL rights: on PostgreSQL, past the append-only trigger."""
+    conn = connections.get("default")
+    postgres = conn.capabilities.dialect == "postgres"
+    if postgres:
+        await conn.execute_script("ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_append_only")
+    try:
+        yield
+    finally:
+        if postgres:
+            await conn.execute_script(
+                "ALTER TABLE audit_entry ENABLE TRIGGER audit_entry_append_only"
+            )
 
 
 async def _append_three():
@@ -37,28 +57,32 @@ async def test_empty_chain_is_intact(rt):
 
 async def test_changed_entry_is_detected(rt):
     await _append_three()
-    await AuditEntry.filter(id=2).update(actor="someone-else")
+    async with tampering():
+        await AuditEntry.filter(id=2).update(actor="someone-else")
     report = await verify_chain()
     assert not report.ok and report.broken_at == 2 and report.reason == "entry changed"
 
 
 async def test_changed_detail_is_detected(rt):
     await _append_three()
-    await AuditEntry.filter(id=1).update(detail={"n": 99})
+    async with tampering():
+        await AuditEntry.filter(id=1).update(detail={"n": 99})
     report = await verify_chain()
     assert not report.ok and report.broken_at == 1
 
 
 async def test_deleted_middle_entry_is_detected(rt):
     await _append_three()
-    await AuditEntry.filter(id=2).delete()
+    async with tampering():
+        await AuditEntry.filter(id=2).delete()
     report = await verify_chain()
     assert not report.ok and report.broken_at == 2 and "deleted" in report.reason
 
 
 async def test_deleted_last_entry_is_detected(rt):
     await _append_three()
-    await AuditEntry.filter(id=3).delete()
+    async with tampering():
+        await AuditEntry.filter(id=3).delete()
     report = await verify_chain()
     assert not report.ok and report.broken_at == 3
 
@@ -99,8 +123,25 @@ async def test_cli_audit_verify_reports_intact_then_broken(rt, settings):
     await _append_three()
     code, out, _ = await _cli(settings, "audit", "verify")
     assert code == 0 and "3 entries" in out
-    await connections.get("default").execute_query(
-        "UPDATE audit_entry SET action = 'tampered' WHERE id = 1"
-    )
+    async with tampering():
+        await connections.get("default").execute_query(
+            "UPDATE audit_entry SET action = 'tampered' WHERE id = 1"
+        )
     code, _, err = await _cli(settings, "audit", "verify")
     assert code == 1 and "BROKEN at entry 1" in err
+
+
+async def test_the_database_itself_refuses_changes_on_postgresql(rt):
+    await _append_three()
+    conn = connections.get("default")
+    if conn.capabilities.dialect == "postgres":
+        for sql in (
+            "UPDATE audit_entry SET actor = 'x' WHERE id = 1",
+            "DELETE FROM audit_entry WHERE id = 3",
+        ):
+            with pytest.raises((OperationalError, RaiseError), match="append-only"):
+                await conn.execute_query(sql)
+        assert (await verify_chain()).ok
+    else:  # SQLite has no such trigger: the chain is what catches the change
+        await conn.execute_query("UPDATE audit_entry SET actor = 'x' WHERE id = 1")
+        assert not (await verify_chain()).ok
