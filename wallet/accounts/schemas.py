@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from wallet.schemas import StrictIn
+
 __all__ = [
     "FaceVerificationIn",
     "FaceVerificationOut",
@@ -18,16 +20,10 @@ __all__ = [
 ]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class SessionIn(_In):
+class SessionIn(StrictIn):
     """A ``wx.login()`` code."""
 
     model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
         json_schema_extra={"examples": [{"code": "0c3Tk7Ga1LQ2dB0Xh9Ia1"}]},
     )
 
@@ -80,12 +76,10 @@ class TransportKeyOut(BaseModel):
     )
 
 
-class FaceVerificationIn(_In):
+class FaceVerificationIn(StrictIn):
     """The identity to verify by face (fields clear, or SM2-encrypted when ``encrypted``)."""
 
     model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
         json_schema_extra={
             "examples": [{"name": "王伟", "id_number": "210102199003071234", "encrypted": False}]
         },
@@ -109,7 +103,7 @@ class FaceVerificationOut(BaseModel):
     expires_in: int
 
 
-class IdentityIn(_In):
+class IdentityIn(StrictIn):
     """Real-name binding: name and resident ID number, optional phone code and face session.
 
     With ``encrypted`` true, ``name`` and ``id_number`` are SM2 C1C3C2
@@ -118,8 +112,6 @@ class IdentityIn(_In):
     """
 
     model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
         json_schema_extra={
             "examples": [
                 {

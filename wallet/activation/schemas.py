@@ -8,15 +8,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from wallet.schemas import StrictIn
+
 __all__ = ["ActivationIn", "ActivationOut", "DeactivationOut", "TotpOut"]
 
 
-class ActivationIn(BaseModel):
+class ActivationIn(StrictIn):
     """The device to bind; its SM2 public key lets it sign later (optional)."""
 
     model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
         json_schema_extra={
             "examples": [
                 {"device_id": "dev_8f3a1c2b9e7d4f60", "device_public_key": "04" + "1f" * 64}

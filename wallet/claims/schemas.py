@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from wallet.schemas import StrictIn
+
 __all__ = [
     "ActivationState",
     "BulkClaimIn",
@@ -31,11 +33,7 @@ REF_PATTERN = r"^L[A-Z2-7]{16}$"
 WalletState = Literal["claimable", "claimed", "pending_review", "approved", "rejected", "active"]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class ListingQuery(_In):
+class ListingQuery(StrictIn):
     """Filters and keyset pagination (by ``ref``) of the holder's licences."""
 
     cursor: str | None = Field(default=None, pattern=REF_PATTERN)
@@ -126,12 +124,10 @@ class HolderLicencePage(BaseModel):
     next_cursor: str | None
 
 
-class ClaimIn(_In):
+class ClaimIn(StrictIn):
     """A claim; ``photo`` (base64 JPEG or PNG, at most 2 MB) only when the registry has none."""
 
     model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
         json_schema_extra={"examples": [{}, {"photo": "/9j/4AAQSkZJRgABAQAAAQABAAD..."}]},
     )
 
@@ -162,11 +158,10 @@ class ClaimOut(BaseModel):
     created: bool = Field(description="false when the same claim already stood (idempotent)")
 
 
-class BulkClaimIn(_In):
+class BulkClaimIn(StrictIn):
     """Up to 1000 licence references (vehicle certificates of a fleet, typically)."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"examples": [{"refs": ["LJ6U3ZKQ2T4XW7N5A", "LQ7M2C4R5V6B3N8KD"]}]},
     )
 
@@ -209,7 +204,7 @@ class BulkClaimOut(BaseModel):
     failed: int
 
 
-class ReviewQuery(_In):
+class ReviewQuery(StrictIn):
     cursor: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=50, ge=1, le=200)
 
@@ -261,10 +256,8 @@ class ReviewPage(BaseModel):
     next_cursor: str | None
 
 
-class RejectIn(_In):
+class RejectIn(StrictIn):
     model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
         json_schema_extra={"examples": [{"reason": "照片不清晰，请上传白底正面免冠照片"}]},
     )
 

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from wallet.schemas import StrictIn
+
 __all__ = [
     "AgentIn",
     "AgentList",
@@ -18,16 +20,10 @@ __all__ = [
 ]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class EnterpriseBindIn(_In):
+class EnterpriseBindIn(StrictIn):
     """Bind an operator, by its unified social credit code, to its legal representative."""
 
     model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
         json_schema_extra={"examples": [{"uscc": "91210102MA0000000X"}]},
     )
 
@@ -75,12 +71,10 @@ class EnterpriseList(BaseModel):
     items: list[EnterpriseOut]
 
 
-class AgentIn(_In):
+class AgentIn(StrictIn):
     """The person to authorise: they must have signed in and bound their real name."""
 
     model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
         json_schema_extra={"examples": [{"name": "李娜", "id_number": "210102198805061246"}]},
     )
 

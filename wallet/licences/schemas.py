@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from wallet.schemas import StrictIn
+
 __all__ = [
     "ChangeType",
     "HolderIn",
@@ -22,11 +24,7 @@ __all__ = [
 ChangeType = Literal["issue", "change", "renewal", "replacement", "annual_review"]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class IssuerIn(_In):
+class IssuerIn(StrictIn):
     """The issuing department (签发部门, issuing authority)."""
 
     uscc: str = Field(min_length=18, max_length=18, examples=["11210000MB0000000E"])
@@ -34,18 +32,16 @@ class IssuerIn(_In):
     name: str = Field(min_length=1, max_length=128, examples=["沈阳市和平区交通运输局"])
 
 
-class HolderIn(_In):
+class HolderIn(StrictIn):
     """The operator owning a vehicle (required for vehicle kinds)."""
 
     uscc: str = Field(min_length=18, max_length=18)
 
 
-class VersionIn(_In):
+class VersionIn(StrictIn):
     """One licence version from the registry; idempotent by kind + number + version."""
 
     model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
         json_schema_extra={
             "examples": [
                 {
@@ -86,12 +82,12 @@ class VersionIn(_In):
     face: dict[str, Any]
 
 
-class StatusIn(_In):
+class StatusIn(StrictIn):
     action: Literal["suspend", "revoke", "cancel", "reinstate"]
     reason: str = Field(min_length=1, max_length=256)
 
 
-class SearchIn(_In):
+class SearchIn(StrictIn):
     """Exact lookups by identifier; personal values travel in the body, never in a URL."""
 
     number: str | None = Field(default=None, max_length=32)
