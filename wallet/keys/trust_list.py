@@ -50,6 +50,7 @@ __all__ = [
     "TrustedKey",
     "build_trust_list",
     "is_listed",
+    "trust_list_of",
     "verify_trust_list",
 ]
 
@@ -152,6 +153,15 @@ async def build_trust_list(store: KeyStore) -> str:
     }
     header = {"alg": "SM2", "kid": root.kid, "typ": TRUST_LIST_TYPE}
     return encode(header, payload, root.private_key, store.sm2)
+
+
+def trust_list_of(keys: Iterable[SigningKey], now: datetime) -> TrustList:
+    """The trust list as a verifier next to the key table holds it, unsigned.
+
+    The same keys, mapped the same way, as :func:`build_trust_list` publishes.
+    """
+    listed = [_trusted_key(_entry(key)) for key in keys if is_listed(key, now)]
+    return TrustList(int(now.timestamp()), "", {key.kid: key for key in listed})
 
 
 def _is_int(value: object) -> TypeGuard[int]:

@@ -47,9 +47,8 @@ from wallet.claims.service import licence_photo
 from wallet.clock import Clock
 from wallet.crypto import SM2Backend
 from wallet.errors import Forbidden, NotFound, RateLimited, Unavailable
-from wallet.keys.models import KeyStatus, KeyUse, SigningKey
 from wallet.keys.service import KeyStore
-from wallet.keys.trust_list import TrustedKey, TrustList, is_listed
+from wallet.keys.trust_list import TrustList, trust_list_of
 from wallet.licences.catalogue import get_kind
 from wallet.licences.models import Licence, LicenceVersion
 from wallet.licences.schemas import SearchIn
@@ -73,7 +72,7 @@ from wallet.verification.verdict import (
     status_verdict,
 )
 
-__all__ = ["Outcome", "Verifier", "trust_list_from_keys"]
+__all__ = ["Outcome", "Verifier"]
 
 log = logging.getLogger(__name__)
 
@@ -132,24 +131,6 @@ class Outcome:
     detail: str = ""
 
 
-def trust_list_from_keys(keys: list[SigningKey], now: datetime) -> TrustList:
-    """The trust list as the verifier holds it, straight from the key table."""
-    listed = {
-        k.kid: TrustedKey(
-            k.kid,
-            KeyUse(k.use),
-            k.division,
-            bytes.fromhex(k.public_key),
-            int(k.not_before.timestamp()),
-            int(k.not_after.timestamp()) if k.not_after else None,
-            KeyStatus(k.status),
-        )
-        for k in keys
-        if is_listed(k, now)
-    }
-    return TrustList(int(now.timestamp()), "", listed)
-
-
 class Verifier:
     def __init__(
         self,
@@ -206,7 +187,7 @@ class Verifier:
             except Exception:  # database down: keep the list we have, for a while
                 log.warning("trust list reload failed; keeping the previous one")
             else:
-                self._trust = trust_list_from_keys(keys, self.clock.now())
+                self._trust = trust_list_of(keys, self.clock.now())
                 self._trust_loaded = time.monotonic()
         if self._trust is None or time.monotonic() - self._trust_loaded > TRUST_MAX_AGE:
             raise Unavailable("trust list cannot be loaded")
