@@ -249,3 +249,13 @@ async def test_another_division_learns_nothing_from_a_resend(client, rt):
     changed["face"]["business_scope"] = "道路危险货物运输"
     assert (await dalian.post(FEED, changed)).status_code == 403  # not 409: no existence leak
     assert (await dalian.post(FEED, body)).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "query", ["status=lost", "division=21", "limit=0", "limit=501", "limit=many"]
+)
+async def test_bad_list_queries_are_422(client, rt, query):
+    caller = await authority(client, rt)
+    response = await caller.get(f"/authority/v1/licences?{query}")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"].startswith("query.")

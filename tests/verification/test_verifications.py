@@ -300,3 +300,13 @@ async def test_a_stale_trust_list_is_not_used_forever(scene, monkeypatch):
     assert (await _verify(scene, qr))["verdict"] == "valid"
     verifier._trust_loaded = verifier._trust_tried = time.monotonic() - 3600  # failing an hour
     assert (await _verify(scene, qr))["verdict"] == "status_unavailable"
+
+
+async def test_status_list_bad_divisions(scene):
+    http = scene.caller.http
+    assert (await http.get("/verifier/v1/status-lists/999999")).status_code == 422
+    assert (await http.get("/verifier/v1/status-lists/210100")).status_code == 422  # a city
+    assert (await http.get("/verifier/v1/status-lists/abc")).status_code == 422
+    missing = await http.get("/verifier/v1/status-lists/110000")  # no seal key for Beijing
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
