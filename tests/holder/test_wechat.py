@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import logging
 
 import httpx
@@ -91,6 +93,32 @@ async def test_subscribe_messages_are_recorded(holder, standin):
     assert caught.value.extra["wechat_errcode"] == 43101
 
 
+def test_face_cert_hash_is_wechats_documented_example():
+    # WeChat's documentation of queryVerifyInfo (face verification 2.0), verbatim.
+    text = "cert_type=SURFTlRJVFlfQ0FSRA==&cert_name=5byg5LiJ&cert_no=MzEwMTAxMTk5ODAxMDExMjM0"
+    expected = "3c241f7ff324977aeb91f173bb2a7b06569e6fd784d5573db34a636d8671108b"
+    assert hashlib.sha256(text.encode()).hexdigest() == expected
+    assert face_cert_hash("张三", "310101199801011234") == expected
+
+
+async def test_standin_refuses_a_cert_hash_computed_another_way(holder, standin):
+    openid = standin.state.openid("frank")
+    name, number = "张三", "310101199801011234"
+    face = await holder.gateway.open_face_session(openid, "seq-2", name, number)
+    # The rule this project used before: base64 of SHA-256 over the plain values.
+    plain = f"cert_type=IDENTITY_CARD&cert_name={name}&cert_no={number}"
+    wrong = base64.b64encode(hashlib.sha256(plain.encode()).digest()).decode()
+    with pytest.raises(WalletError) as caught:
+        await holder.gateway.face_result(openid, face.verify_id, "seq-2", wrong)
+    assert caught.value.extra["wechat_errcode"] == 40097
+    assert (
+        await holder.gateway.face_result(
+            openid, face.verify_id, "seq-2", face_cert_hash(name, number)
+        )
+        == 10000
+    )
+
+
 async def test_face_verification_session(holder, standin):
     openid = standin.state.openid("erin")
     name, number = "赵敏", "110101199001011237"
@@ -99,7 +127,9 @@ async def test_face_verification_session(holder, standin):
     good = face_cert_hash(name, number)
     assert await holder.gateway.face_result(openid, face.verify_id, "seq-1", good) == 10000
     other = face_cert_hash("赵明", number)
-    assert await holder.gateway.face_result(openid, face.verify_id, "seq-1", other) == 10003
+    with pytest.raises(WalletError) as caught:
+        await holder.gateway.face_result(openid, face.verify_id, "seq-1", other)
+    assert caught.value.extra["wechat_errcode"] == 40097
     standin.state.set_face_outcome(number, 10004)
     assert await holder.gateway.face_result(openid, face.verify_id, "seq-1", good) == 10004
 

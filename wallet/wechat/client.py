@@ -78,15 +78,21 @@ class FaceSession:
     expires_in: int
 
 
-def face_cert_hash(name: str, id_number: str) -> str:
-    """The ``cert_hash`` queryverifyinfo asks for, as we read WeChat's documentation.
+def face_cert_hash(name: str, id_number: str, cert_type: str = "IDENTITY_CARD") -> str:
+    """The ``cert_hash`` of queryVerifyInfo (face verification 2.0), as WeChat defines it.
 
-    ``base64(SHA-256("cert_type=IDENTITY_CARD&cert_name=<name>&cert_no=<number>"))``
-    over UTF-8. Check it against WeChat before production use: the stand-in
-    computes the same, so a different rule fails only against the real API.
+    Each of ``cert_type``, ``cert_name`` and ``cert_no`` is encoded in
+    standard base64 (of its UTF-8 bytes), the three are joined as
+    ``cert_type=…&cert_name=…&cert_no=…``, and the hash is the SHA-256 of
+    that string in lower-case hex. WeChat's worked example (张三,
+    310101199801011234) is pinned as a test vector.
     """
-    text = f"cert_type=IDENTITY_CARD&cert_name={name}&cert_no={id_number}"
-    return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+
+    def b64(value: str) -> str:
+        return base64.b64encode(value.encode()).decode()
+
+    text = f"cert_type={b64(cert_type)}&cert_name={b64(name)}&cert_no={b64(id_number)}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class _Client(WeChatClient):  # type: ignore[misc]

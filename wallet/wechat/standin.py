@@ -49,7 +49,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from wallet.wechat.client import FACE_VERIFIED, face_cert_hash
+from wallet.wechat.client import FACE_VERIFIED
 
 __all__ = ["StandinServer", "StandinState", "main"]
 
@@ -59,6 +59,21 @@ _PREFIX_ERRORS = (("bad", 40029), ("limited", 45011), ("blocked", 40226), ("busy
 _PHONE = re.compile(r"phone-(1\d{10})")
 
 Reply = dict[str, Any]
+
+
+def _wechat_cert_hash(cert: dict[str, Any]) -> str:
+    """``cert_hash`` by WeChat's documented rule, written out here on its own.
+
+    Deliberately not shared with the client's :func:`face_cert_hash`: the
+    stand-in must reject a client that computes it differently. Standard
+    base64 of each value, joined as ``cert_type=…&cert_name=…&cert_no=…``,
+    SHA-256 in lower-case hex.
+    """
+    parts = [
+        f"{name}={base64.standard_b64encode(str(cert[name]).encode('utf-8')).decode('ascii')}"
+        for name in ("cert_type", "cert_name", "cert_no")
+    ]
+    return hashlib.sha256("&".join(parts).encode("utf-8")).hexdigest()
 
 
 def _err(code: int, message: str) -> Reply:
@@ -193,7 +208,7 @@ class StandinState:
         return _err(0, "ok")
 
     def getverifyid(self, params: dict[str, str], body: dict[str, Any]) -> Reply:
-        """POST /cgi-bin/message/subscribe/send: record the message."""
+        """POST /cityservice/face/identify/getverifyid: open a face session."""
         if not self._token_ok(params):
             return _err(40001, "invalid credential, access_token is invalid or not latest")
         cert = body.get("cert_info")
@@ -212,27 +227,30 @@ class StandinState:
                 "openid": str(body["openid"]),
                 "out_seq_no": str(body["out_seq_no"]),
                 "cert_no": str(cert["cert_no"]).upper(),
-                "cert_hash": face_cert_hash(str(cert["cert_name"]), str(cert["cert_no"])),
+                "cert_hash": _wechat_cert_hash(cert),
             }
         return {"errcode": 0, "errmsg": "ok", "verify_id": verify_id, "expires_in": 3600}
 
     def queryverifyinfo(self, params: dict[str, str], body: dict[str, Any]) -> Reply:
-        """POST /cityservice/face/identify/getverifyid: open a face session."""
+        """POST /cityservice/face/identify/queryverifyinfo: the session's result.
+
+        A ``cert_hash`` that is not WeChat's (see :func:`_wechat_cert_hash`)
+        answers 40097, as WeChat does.
+        """
         if not self._token_ok(params):
             return _err(40001, "invalid credential, access_token is invalid or not latest")
         with self.lock:
             session = self.face_sessions.get(str(body.get("verify_id", "")))
         if session is None:
             return _err(40097, "invalid args: unknown verify_id")
-        same = all(
-            str(body.get(k, "")) == session[k] for k in ("openid", "out_seq_no", "cert_hash")
-        )
+        if str(body.get("cert_hash", "")) != session["cert_hash"]:
+            return _err(40097, "invalid args: cert_hash")
+        same = all(str(body.get(k, "")) == session[k] for k in ("openid", "out_seq_no"))
         ret = self.face_outcomes.get(session["cert_no"], FACE_VERIFIED) if same else 10003
         return {"errcode": 0, "errmsg": "ok", "verify_ret": ret}
 
     def control(self, path: str, body: dict[str, Any]) -> Reply:
         """POST /_standin/…: steer the stand-in from outside the process."""
-        """POST /cityservice/face/identify/queryverifyinfo: the session's result."""
         if path == "/_standin/face-outcome":
             self.set_face_outcome(str(body.get("cert_no", "")), int(body.get("verify_ret", 0)))
             return _err(0, "ok")
