@@ -10,6 +10,7 @@ from typing import TypedDict
 
 from starlette.applications import Starlette
 
+from httpkit.logs import OneLineFormatter
 from wallet.clock import Clock
 from wallet.runtime import Runtime, open_runtime
 from wallet.settings import Settings, load_settings
@@ -22,11 +23,12 @@ class State(TypedDict):
 
 
 def configure_logging(level: str) -> None:
-    """One line per record: time, level, logger, message. Idempotent."""
+    """One line per record: time, level, logger, message, control characters escaped
+    (see :mod:`httpkit.logs`). Idempotent."""
     root = logging.getLogger()
     if not any(getattr(h, "_rtel", False) for h in root.handlers):
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler.setFormatter(OneLineFormatter())
         handler._rtel = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(level)
@@ -41,7 +43,7 @@ def runtime_lifespan(
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
         resolved = settings or load_settings()
         configure_logging(resolved.log_level)
-        async with open_runtime(resolved, clock) as runtime:
+        async with open_runtime(resolved, clock) as runtime, runtime.verifier.draining():
             # Everything made at start-up lives as long as the process: move it out of
             # the collector's reach, so full collections stop pausing busy workers
             # (measured: p99 at concurrency 64 from ~60-70 ms to ~35 ms).

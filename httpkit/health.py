@@ -30,7 +30,14 @@ async def readyz(request: Request) -> Response:
 
 def health_operations(prefix: str = "") -> list[Operation]:
     return [
-        Operation("GET", f"{prefix}/healthz", healthz, "Liveness probe", tags=("operations",)),
+        Operation(
+            "GET",
+            f"{prefix}/healthz",
+            healthz,
+            "Liveness probe",
+            tags=("operations",),
+            outages=False,
+        ),
         Operation(
             "GET",
             f"{prefix}/readyz",

@@ -1,8 +1,12 @@
-"""Request ids and one access-log line per request (pure ASGI, no body buffering)."""
+"""Request ids and one access-log line per request (pure ASGI, no body buffering).
+
+The path is logged as the app saw it (percent-decoded); the log formatter of
+:mod:`httpkit.logs` escapes the control characters a path may carry."""
 
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 
@@ -11,6 +15,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 __all__ = ["RequestLogMiddleware"]
 
 log = logging.getLogger("httpkit.access")
+# A caller's id is echoed in a header and the log: ASCII letters and digits only
+# (str.isalnum() would take any script's), and a bounded length.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9]{8,64}")
 
 
 class RequestLogMiddleware:
@@ -24,7 +31,7 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        rid = incoming if 8 <= len(incoming) <= 64 and incoming.isalnum() else secrets.token_hex(8)
+        rid = incoming if _REQUEST_ID.fullmatch(incoming) else secrets.token_hex(8)
         scope["request_id"] = rid
         started = time.perf_counter()
         status = 500

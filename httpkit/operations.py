@@ -8,9 +8,10 @@ Starlette route and ``build_openapi`` into the document served at
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
@@ -19,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from httpkit.params import Param, check_path_params, query_params
 from httpkit.responses import JSONResponse
 from wallet.errors import ValidationFailed, WalletError
 
@@ -40,6 +42,7 @@ M = TypeVar("M", bound=BaseModel)
 
 DEFAULT_MAX_BODY = 64 * 1024
 _CONVERTOR = re.compile(r"{(\w+):\w+}")
+_PATH_PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
 
 class PayloadTooLarge(WalletError):
@@ -61,18 +64,17 @@ class MalformedJSON(WalletError):
 
 
 @dataclass(frozen=True)
-class Param:
-    """A path or query parameter, for the document."""
-
-    name: str
-    where: str = "query"
-    description: str = ""
-    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
-    required: bool = False
-
-
-@dataclass(frozen=True)
 class Operation:
+    """One endpoint, for the routes and for the document.
+
+    ``cache_control`` is sent on every answer that does not set its own:
+    ``no-store`` by default, since most answers carry a token, a secret or
+    personal data; only public documents (the trust list, status lists)
+    opt out with None. Every path parameter is declared in ``params`` with
+    its bounds (checked before the handler runs); ``query_model`` is the
+    model the handler parses the query with, and declares its parameters.
+    """
+
     method: str
     path: str
     handler: Handler
@@ -86,11 +88,53 @@ class Operation:
     params: tuple[Param, ...] = ()
     security: str | None = None
     response_media_type: str = "application/json"
+    cache_control: str | None = "no-store"
+    query_model: type[BaseModel] | None = None
+    #: other success statuses with the same body (e.g. 200 beside 201 for an idempotent repeat)
+    also_status: tuple[int, ...] = ()
+    #: other media types of the success answer (e.g. a rendered image beside the JSON)
+    also_media_types: tuple[str, ...] = ()
+    #: uses the database or the cache, so answers 503 (naming it) while one is down
+    outages: bool = True
+
+    def all_params(self) -> list[Param]:
+        """Declared path parameters, then the query model's parameters."""
+        query = query_params(self.query_model) if self.query_model is not None else []
+        return [*self.params, *query]
+
+
+def _with_cache_control(handler: Handler, value: str) -> Handler:
+    @functools.wraps(handler)
+    async def cached_as_declared(request: Request) -> Response:
+        response = await handler(request)
+        response.headers.setdefault("cache-control", value)
+        return response
+
+    return cached_as_declared
+
+
+def _with_path_check(handler: Handler, params: dict[str, Param]) -> Handler:
+    @functools.wraps(handler)
+    async def checked(request: Request) -> Response:
+        check_path_params(request, params)
+        return await handler(request)
+
+    return checked
 
 
 def route(op: Operation) -> Route:
-    """The Starlette route of ``op``."""
-    return Route(op.path, op.handler, methods=[op.method], name=op.handler.__name__)
+    """The Starlette route of ``op`` (path parameters checked, with its ``Cache-Control``)."""
+    declared = {p.name: p for p in op.params if p.where == "path"}
+    if set(declared) != set(_PATH_PARAM.findall(op.path)):
+        raise ValueError(f"{op.method} {op.path}: declare every path parameter, and only those")
+    for param in declared.values():
+        param.bounded()
+    handler = op.handler
+    if declared:
+        handler = _with_path_check(handler, declared)
+    if op.cache_control is not None:
+        handler = _with_cache_control(handler, op.cache_control)
+    return Route(op.path, handler, methods=[op.method], name=op.handler.__name__)
 
 
 def _validation_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, Any]]:
@@ -165,6 +209,10 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
         "code": {"type": "string", "examples": ["validation_failed"]},
         "detail": {"type": "string"},
         "instance": {"type": "string"},
+        "dependency": {
+            "type": "string",
+            "description": "503 only: the dependency that is down (`database`, `cache`, ...)",
+        },
         "errors": {
             "type": "array",
             "items": {
@@ -230,7 +278,7 @@ def build_openapi(
                 "description": p.description,
                 "schema": p.schema,
             }
-            for p in op.params
+            for p in op.all_params()
         ]
         if params:
             item["parameters"] = params
@@ -246,10 +294,18 @@ def build_openapi(
             ok["content"] = {
                 op.response_media_type: {"schema": _schema_ref(op.response_model, components)}
             }
-        item["responses"][str(op.status)] = ok
+        for media_type in op.also_media_types:
+            ok.setdefault("content", {})[media_type] = {}
+        for status in (op.status, *op.also_status):
+            item["responses"][str(status)] = ok
         errors = set(op.errors)
         if op.request_model is not None:
             errors |= {400, 413, 415, 422}
+        errors |= {p.missing.status if p.missing else 422 for p in op.params}
+        if op.query_model is not None:
+            errors |= {422}
+        if op.outages:
+            errors |= {503}
         if op.security:
             item["security"] = [{op.security: []}]
             errors |= {401}

@@ -1,7 +1,9 @@
 """Errors as ``application/problem+json`` (RFC 9457).
 
 One handler per family, looked up along the exception's MRO: ``WalletError``
-covers every domain error, ``HTTPException`` covers routing (404, 405), and
+covers every domain error, ``HTTPException`` covers routing (404, 405), the
+database driver's connection errors become the 503 of
+:func:`wallet.db.database_unavailable` (an outage is not a bug), and
 ``Exception`` turns a bug into a logged 500 that reveals nothing.
 """
 
@@ -15,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from httpkit.responses import ProblemResponse
+from wallet.db import DATABASE_OUTAGES, database_unavailable
 from wallet.errors import WalletError
 
 __all__ = ["exception_handlers", "problem_response"]
@@ -72,6 +75,10 @@ async def _wallet_error(request: Request, exc: Exception) -> Response:
     return ProblemResponse(body, status_code=exc.status, headers=headers)
 
 
+async def _database_outage(request: Request, exc: Exception) -> Response:
+    return await _wallet_error(request, database_unavailable(exc))
+
+
 async def _http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "HTTP error"))
@@ -104,5 +111,6 @@ async def _unhandled(request: Request, exc: Exception) -> Response:
 exception_handlers: dict[Any, Any] = {
     WalletError: _wallet_error,
     HTTPException: _http_exception,
+    **dict.fromkeys(DATABASE_OUTAGES, _database_outage),
     Exception: _unhandled,
 }

@@ -1,10 +1,13 @@
 """Authority API (``/authority/v1``): the registry feed, status changes and lookups.
 
 Every request is signed (see :mod:`wallet.authority.signing`); a client acts
-only inside its division.
+only inside its division, and a licence outside it answers 404 like a
+missing one.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from starlette.requests import Request
@@ -19,6 +22,7 @@ from httpkit.operations import (
     read_body,
 )
 from wallet.authority.signing import AuthenticatedClient, authenticate
+from wallet.errors import NotFound
 from wallet.licences.schemas import (
     LicenceOut,
     LicencePage,
@@ -29,6 +33,7 @@ from wallet.licences.schemas import (
 )
 from wallet.licences.service import division_scope
 from wallet.runtime import Runtime
+from wallet.schemas import KIND_PATTERN, REF_PATTERN
 from wallet.uow import unit_of_work
 
 __all__ = ["operations"]
@@ -48,7 +53,6 @@ async def authenticated_client(
         path,
         body,
         vault=runtime.vault,
-        cache=runtime.cache,
         sm2=runtime.sm2,
         now=runtime.clock.timestamp(),
         skew=runtime.settings.authority_clock_skew,
@@ -57,10 +61,10 @@ async def authenticated_client(
 
 
 class ListQuery(BaseModel):
-    kind: str | None = None
-    status: str | None = Field(default=None, pattern="^(valid|suspended|revoked|cancelled)$")
-    division: str | None = Field(default=None, pattern=r"^\d{6}$")
-    cursor: str | None = Field(default=None, max_length=24)
+    kind: str | None = Field(default=None, pattern=KIND_PATTERN)
+    status: Literal["valid", "suspended", "revoked", "cancelled"] | None = None
+    division: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
+    cursor: str | None = Field(default=None, pattern=REF_PATTERN, description="a `next_cursor`")
     limit: int = Field(default=50, ge=1, le=500)
 
 
@@ -132,7 +136,11 @@ async def search_licences(request: Request) -> Response:
 
 
 _REF = Param(
-    "ref", "path", "opaque licence reference", {"type": "string", "pattern": "^L[A-Z2-7]{16}$"}
+    "ref",
+    "path",
+    "opaque licence reference",
+    {"type": "string", "pattern": REF_PATTERN},
+    missing=NotFound,
 )
 _SIGNED = (400, 401, 403, 404, 409)
 
@@ -155,6 +163,7 @@ def operations() -> list[Operation]:
             201,
             _SIGNED,
             security="authority",
+            also_status=(200,),
         ),
         Operation(
             "GET",
@@ -164,14 +173,8 @@ def operations() -> list[Operation]:
             tags=tags,
             response_model=LicencePage,
             errors=(401, 422),
-            params=(
-                Param("kind"),
-                Param("status"),
-                Param("division"),
-                Param("cursor"),
-                Param("limit", schema={"type": "integer", "default": 50}),
-            ),
             security="authority",
+            query_model=ListQuery,
         ),
         Operation(
             "POST",
@@ -193,13 +196,13 @@ def operations() -> list[Operation]:
             "One licence",
             tags=tags,
             response_model=LicenceOut,
-            errors=(401, 403, 404),
+            errors=(401, 404),
             params=(_REF,),
             security="authority",
         ),
         Operation(
             "GET",
-            "/authority/v1/licences/{ref}/versions/{version:int}",
+            "/authority/v1/licences/{ref}/versions/{version}",
             get_version,
             "One version with its face, canonical document and seal",
             "The seal verifies offline against the trust list: SM2 with SM3 and the "
@@ -208,8 +211,16 @@ def operations() -> list[Operation]:
             None,
             VersionOut,
             200,
-            (401, 403, 404),
-            (_REF, Param("version", "path", schema={"type": "integer"})),
+            (401, 404),
+            (
+                _REF,
+                Param(
+                    "version",
+                    "path",
+                    schema={"type": "integer", "minimum": 1, "maximum": 999},
+                    missing=NotFound,
+                ),
+            ),
             security="authority",
         ),
         Operation(

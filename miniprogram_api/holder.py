@@ -54,7 +54,7 @@ async def get_identity(request: Request) -> Response:
 
 async def start_face_verification(request: Request) -> Response:
     session = await holder_session(request)
-    body = await parse_body(request, FaceVerificationIn, 8192)
+    body = await parse_body(request, FaceVerificationIn)
     out = await services(request).accounts.open_face_verification(session, body)
     return json_response(out, 201)
 
@@ -62,7 +62,7 @@ async def start_face_verification(request: Request) -> Response:
 async def bind_identity(request: Request) -> Response:
     accounts = services(request).accounts
     session = await holder_session(request)
-    body = await parse_body(request, IdentityIn, 8192)
+    body = await parse_body(request, IdentityIn)
     verified = await accounts.verify_identity(session, body, "bind")
     async with unit_of_work() as uow:
         out = await accounts.bind(uow, session, verified)
@@ -72,7 +72,7 @@ async def bind_identity(request: Request) -> Response:
 async def rebind_identity(request: Request) -> Response:
     accounts = services(request).accounts
     session = await holder_session(request)
-    body = await parse_body(request, IdentityIn, 8192)
+    body = await parse_body(request, IdentityIn)
     verified = await accounts.verify_identity(session, body, "rebind")
     async with unit_of_work() as uow:
         out = await accounts.rebind(uow, session, verified)
@@ -126,6 +126,7 @@ def operations() -> list[Operation]:
             "The SM2 key for encrypting binding fields, and the identity provider",
             tags=tags,
             response_model=TransportKeyOut,
+            outages=False,
         ),
         Operation(
             "GET",
@@ -141,14 +142,16 @@ def operations() -> list[Operation]:
             "/api/v1/identity/face-verification",
             start_face_verification,
             "Start WeChat face verification of a name and ID number",
-            "Only when the provider is `wechat_face`: returns the `verify_id` for "
-            "`wx.requestFacialVerify`; then send it with POST /api/v1/identity. "
-            "409 `face_verification_disabled` otherwise.",
+            "Returns the `verify_id` for `wx.requestFacialVerify`; then send it with "
+            "POST /api/v1/identity (provider `wechat_face`) or POST "
+            "/api/v1/identity/rebind (every provider). Each start is a paid WeChat call: "
+            "at most 5 per account an hour, then 429 `too_many_attempts`; 502 "
+            "`wechat_failed` when WeChat refuses the request.",
             tags,
             FaceVerificationIn,
             FaceVerificationOut,
             201,
-            (409, 429, 503),
+            (429, 502, 503),
             security="holder",
         ),
         Operation(
@@ -173,8 +176,10 @@ def operations() -> list[Operation]:
             "/api/v1/identity/rebind",
             rebind_identity,
             "Move an identity from its old WeChat account to this one",
-            "Re-verifies the identity like a binding, then unbinds it from the old "
-            "account and ends that account's activations. Audited.",
+            "Re-verifies the identity by WeChat face verification, whatever the binding "
+            "provider (send the `verify_id` of POST /api/v1/identity/face-verification), "
+            "then unbinds it from the old account and ends that account's activations. "
+            "Audited.",
             tags,
             IdentityIn,
             IdentityOut,

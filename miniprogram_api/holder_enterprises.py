@@ -15,6 +15,8 @@ from wallet.enterprises.schemas import (
     EnterpriseList,
     EnterpriseOut,
 )
+from wallet.errors import NotFound
+from wallet.schemas import USCC_PATTERN, UUID_PATTERN
 from wallet.uow import unit_of_work
 
 __all__ = ["operations"]
@@ -41,7 +43,7 @@ async def list_agents(request: Request) -> Response:
 
 async def grant_agent(request: Request) -> Response:
     session = await holder_session(request)
-    body = await parse_body(request, AgentIn, 8192)
+    body = await parse_body(request, AgentIn)
     async with unit_of_work() as uow:
         out = await services(request).enterprises.grant(
             uow, session, request.path_params["uscc"], body
@@ -59,12 +61,15 @@ async def revoke_agent(request: Request) -> Response:
 
 
 _USCC = Param(
-    "uscc",
-    "path",
-    "unified social credit code",
-    {"type": "string", "minLength": 18, "maxLength": 18},
+    "uscc", "path", "unified social credit code", {"type": "string", "pattern": USCC_PATTERN}
 )
-_AGENT = Param("agent_id", "path", "agent id", {"type": "string", "format": "uuid"})
+_AGENT = Param(
+    "agent_id",
+    "path",
+    "agent id",
+    {"type": "string", "format": "uuid", "pattern": UUID_PATTERN},
+    missing=NotFound,
+)
 
 
 def operations() -> list[Operation]:

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from httpkit.operations import Operation, Param, json_response, parse_body, parse_query
 from miniprogram_api.holder_auth import holder_session, services
 from wallet.activation.schemas import ActivationIn, ActivationOut, DeactivationOut
+from wallet.claims.errors import LicenceNotFound
 from wallet.claims.schemas import (
     BulkClaimIn,
     BulkClaimOut,
@@ -16,6 +17,7 @@ from wallet.claims.schemas import (
     HolderLicencePage,
     ListingQuery,
 )
+from wallet.schemas import REF_PATTERN
 from wallet.uow import unit_of_work
 
 __all__ = ["operations"]
@@ -67,7 +69,11 @@ async def deactivate_licence(request: Request) -> Response:
 
 
 _REF = Param(
-    "ref", "path", "opaque licence reference", {"type": "string", "pattern": "^L[A-Z2-7]{16}$"}
+    "ref",
+    "path",
+    "opaque licence reference",
+    {"type": "string", "pattern": REF_PATTERN},
+    missing=LicenceNotFound,
 )
 
 
@@ -89,15 +95,8 @@ def operations() -> list[Operation]:
             HolderLicencePage,
             200,
             (403, 404, 422),
-            (
-                Param("cursor"),
-                Param("limit", schema={"type": "integer", "default": 50, "maximum": 500}),
-                Param("kind"),
-                Param("state"),
-                Param("holder", description="person|enterprise"),
-                Param("uscc", description="one enterprise's licences and fleet"),
-            ),
             security="holder",
+            query_model=ListingQuery,
         ),
         Operation(
             "POST",
@@ -115,6 +114,7 @@ def operations() -> list[Operation]:
             (403, 404, 409),
             (_REF,),
             security="holder",
+            also_status=(200,),
         ),
         Operation(
             "POST",

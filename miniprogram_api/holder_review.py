@@ -13,8 +13,10 @@ from httpkit.operations import Operation, Param, json_response, parse_json, pars
 from miniprogram_api.authority import authenticated_client
 from miniprogram_api.holder_auth import services
 from wallet.claims.schemas import RejectIn, ReviewOut, ReviewPage, ReviewQuery
+from wallet.errors import NotFound
 from wallet.licences.service import division_scope
 from wallet.runtime import Runtime
+from wallet.schemas import UUID_PATTERN
 from wallet.uow import unit_of_work
 
 __all__ = ["operations"]
@@ -34,7 +36,7 @@ async def claim_photo(request: Request) -> Response:
     image = await services(request).claims.photo(
         division_scope(client.division), request.path_params["claim_id"]
     )
-    return Response(image, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+    return Response(image, media_type="image/jpeg")
 
 
 async def approve_claim(request: Request) -> Response:
@@ -62,7 +64,13 @@ async def reject_claim(request: Request) -> Response:
     return json_response(out)
 
 
-_CLAIM = Param("claim_id", "path", "claim id", {"type": "string", "format": "uuid"})
+_CLAIM = Param(
+    "claim_id",
+    "path",
+    "claim id",
+    {"type": "string", "format": "uuid", "pattern": UUID_PATTERN},
+    missing=NotFound,
+)
 
 
 def operations() -> list[Operation]:
@@ -79,11 +87,8 @@ def operations() -> list[Operation]:
             ReviewPage,
             200,
             (401, 422),
-            (
-                Param("cursor"),
-                Param("limit", schema={"type": "integer", "default": 50, "maximum": 200}),
-            ),
             security="authority",
+            query_model=ReviewQuery,
         ),
         Operation(
             "GET",

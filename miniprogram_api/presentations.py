@@ -11,10 +11,13 @@ from starlette.responses import Response
 
 from httpkit.operations import Operation, Param, json_response, parse_query
 from miniprogram_api.holder_auth import holder_session
+from wallet.claims.errors import LicenceNotFound
 from wallet.errors import NotFound
 from wallet.presentation.render import render_png, render_svg
 from wallet.runtime import Runtime
+from wallet.schemas import REF_PATTERN
 from wallet.verification.models import VerificationRecord
+from wallet.verification.verdict import Verdict
 
 __all__ = ["operations"]
 
@@ -32,7 +35,7 @@ class PresentationOut(BaseModel):
 
 class VerificationSeen(BaseModel):
     at: datetime
-    verdict: str
+    verdict: Verdict
     mode: Literal["scan", "offline", "lookup"]
     officer_division: str
     officer_badge: str
@@ -44,7 +47,8 @@ class VerificationPage(BaseModel):
 
 
 class PageQuery(BaseModel):
-    cursor: int | None = Field(default=None, ge=0)
+    # A record id is a signed 64-bit integer in the database: a larger cursor is no cursor.
+    cursor: int | None = Field(default=None, ge=0, le=2**63 - 1, description="a `next_cursor`")
     limit: int = Field(default=50, ge=1, le=200)
 
 
@@ -55,11 +59,12 @@ async def present(request: Request) -> Response:
     shown = await runtime.presenter.present(
         request.path_params["ref"], session.account_id, session.device_id, query.lifetime
     )
-    headers = {"Cache-Control": "no-store", "X-QR-Expires-At": shown.expires_at.isoformat()}
+    headers = {"X-QR-Expires-At": shown.expires_at.isoformat()}
+    # Every format mints a new presentation: 201 whichever way it is drawn.
     if query.format == "png":
-        return Response(render_png(shown.qr), media_type="image/png", headers=headers)
+        return Response(render_png(shown.qr), 201, headers, media_type="image/png")
     if query.format == "svg":
-        return Response(render_svg(shown.qr), media_type="image/svg+xml", headers=headers)
+        return Response(render_svg(shown.qr), 201, headers, media_type="image/svg+xml")
     response = json_response(
         PresentationOut(qr=shown.qr, expires_at=shown.expires_at, refresh_in=shown.refresh_in), 201
     )
@@ -81,7 +86,7 @@ async def verifications(request: Request) -> Response:
     items = [
         VerificationSeen(
             at=r.at,
-            verdict=r.verdict,
+            verdict=Verdict(r.verdict),
             mode=r.mode,  # type: ignore[arg-type]
             officer_division=r.officer_division,
             officer_badge=r.officer_badge,
@@ -92,7 +97,13 @@ async def verifications(request: Request) -> Response:
     return json_response(VerificationPage(items=items, next_cursor=cursor))
 
 
-_REF = Param("ref", "path", "licence reference", {"type": "string"})
+_REF = Param(
+    "ref",
+    "path",
+    "licence reference",
+    {"type": "string", "pattern": REF_PATTERN},
+    missing=LicenceNotFound,
+)
 
 
 def operations() -> list[Operation]:
@@ -111,8 +122,10 @@ def operations() -> list[Operation]:
             PresentationOut,
             201,
             (403, 404, 409, 422),
-            (_REF, Param("format"), Param("lifetime", schema={"type": "integer"})),
+            (_REF,),
             security="holder",
+            query_model=PresentationQuery,
+            also_media_types=("image/svg+xml", "image/png"),
         ),
         Operation(
             "GET",
@@ -122,7 +135,8 @@ def operations() -> list[Operation]:
             tags=tags,
             response_model=VerificationPage,
             errors=(404, 422),
-            params=(_REF, Param("cursor"), Param("limit", schema={"type": "integer"})),
+            params=(_REF,),
             security="holder",
+            query_model=PageQuery,
         ),
     ]

@@ -80,6 +80,8 @@ async def settings(tmp_data_dir: Path) -> AsyncIterator[Settings]:
         data_dir=tmp_data_dir,
         master_key=TEST_MASTER_KEY,
         master_key_file=None,
+        # A test deployment: the registry identity provider on PostgreSQL and Redis.
+        deployment="test",
     )
     await migrate_database(resolved)
     yield resolved
@@ -117,6 +119,8 @@ async def _empty_tables() -> None:
 @pytest.fixture
 async def rt(runtime: Runtime) -> Runtime:
     """The session runtime, with empty tables and an empty cache for this test."""
+    # Rows an earlier test left in the verification spool must not reach this test's tables.
+    await runtime.verifier.drain_spool()
     await _empty_tables()
     await runtime.cache.flushdb()
     runtime.verifier.forget_trust()  # its keys were just deleted beneath it

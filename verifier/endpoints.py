@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.requests import Request
 from starlette.responses import Response
 
 from httpkit.operations import Operation, Param, json_response, parse_body
-from wallet.errors import Unauthorized, ValidationFailed
+from wallet.errors import NotFound, Unauthorized, ValidationFailed
 from wallet.officers.service import OfficerSession
+from wallet.officers.throttle import source_of
 from wallet.runtime import Runtime
+from wallet.schemas import KIND_PATTERN, PROVINCE_PATTERN, REF_PATTERN
 from wallet.verification.publication import signed_status_list, signed_trust_list
 from wallet.verification.service import Outcome
+from wallet.verification.verdict import Verdict
 
 __all__ = ["operations"]
 
@@ -79,20 +82,7 @@ class LicenceSeen(BaseModel):
 class VerificationOut(BaseModel):
     """The verdict; for an authentic licence, the face the role may see and where its photo is."""
 
-    verdict: Literal[
-        "valid",
-        "expired",
-        "not_yet_valid",
-        "revoked",
-        "suspended",
-        "cancelled",
-        "superseded",
-        "bad_signature",
-        "unknown_key",
-        "replayed",
-        "malformed",
-        "status_unavailable",
-    ]
+    verdict: Verdict = Field(description="one verdict of the closed set (DESIGN §7)")
     licence: LicenceSeen | None
     status_checked_at: datetime | None
     detail: str = ""
@@ -101,11 +91,30 @@ class VerificationOut(BaseModel):
 class LookupIn(BaseModel):
     """Exactly one of plate number, licence number or ID number."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        # "Exactly one", for the document: one branch per identifier, given and non-empty.
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": [name],
+                    "properties": {name: {"type": "string", "minLength": 1, "maxLength": most}},
+                }
+                for name, most in (("plate_number", 16), ("number", 32), ("id_number", 18))
+            ]
+        },
+    )
     plate_number: str | None = Field(default=None, max_length=16)
-    number: str | None = Field(default=None, max_length=32)
-    id_number: str | None = Field(default=None, max_length=18)
-    kind: str | None = Field(default=None, max_length=32)
+    number: str | None = Field(
+        default=None,
+        max_length=32,
+        description="licence number; one that is a resident ID number (a qualification "
+        "certificate's) is a lookup by ID number: supervisors only",
+    )
+    id_number: str | None = Field(
+        default=None, max_length=18, description="resident ID number: supervisors only"
+    )
+    kind: str | None = Field(default=None, pattern=KIND_PATTERN)
 
     @model_validator(mode="after")
     def _one(self) -> LookupIn:
@@ -133,7 +142,7 @@ def _out(outcome: Outcome) -> VerificationOut:
             else None,
         )
     return VerificationOut(
-        verdict=outcome.verdict.value,
+        verdict=outcome.verdict,
         licence=licence,
         status_checked_at=outcome.status_checked_at,
         detail=outcome.detail,
@@ -161,7 +170,12 @@ async def _officer(request: Request, runtime: Runtime) -> OfficerSession:
 async def sign_in(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     data = await parse_body(request, SessionIn, 4096)
-    token, session = await runtime.officers.sign_in(data.badge, data.password, data.device_id)
+    # The peer address of the ASGI scope: behind a reverse proxy, the server
+    # must be told to trust its forwarding headers (see the README).
+    source = source_of(request.client.host if request.client else None)
+    token, session = await runtime.officers.sign_in(
+        data.badge, data.password, data.device_id, source
+    )
     return json_response(
         SessionOut(
             token=token,
@@ -197,14 +211,19 @@ async def lookup(request: Request) -> Response:
         id_number=data.id_number,
         kind=data.kind,
     )
-    return json_response(LookupOut(results=[_out(o) for o in outcomes]))
+    results = [_out(o) for o in outcomes]
+    if officer.role != "supervisor":
+        for result in results:  # an inspector's lookup shows no photo (DESIGN §7)
+            if result.licence is not None:
+                result.licence.photo_url = None
+    return json_response(LookupOut(results=results))
 
 
 async def photo(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     officer = await _officer(request, runtime)
     image = await runtime.verifier.photo(officer, request.path_params["ref"])
-    return Response(image, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+    return Response(image, media_type="image/jpeg")
 
 
 async def trust_list(request: Request) -> Response:
@@ -229,7 +248,8 @@ def operations() -> list[Operation]:
             sign_in,
             "Officer sign-in (device-bound token)",
             "Argon2id password check; the token works only with `X-Device-Id` equal to the "
-            "device given here. Five failures lock the badge for 15 minutes.",
+            "device given here. Attempts are throttled by source and by badge with "
+            "growing delays (429 with `Retry-After`); a badge is never locked.",
             tags,
             SessionIn,
             SessionOut,
@@ -266,9 +286,11 @@ def operations() -> list[Operation]:
             "/verifier/v1/lookups",
             lookup,
             "Check a licence without a QR (by plate, licence number or ID number)",
-            "For a holder who cannot show an e-licence. Status checks only; logged and "
-            "rate-limited more tightly than scans, since it reveals data without the "
-            "holder's action.",
+            "For a holder who cannot show an e-licence. Logged and rate-limited more "
+            "tightly than scans, since it reveals data without the holder's action. "
+            "Inspectors get the status and a minimal face (names and ID numbers masked; "
+            "no address, birth date or photo); the full face and lookups by resident ID "
+            "number — `id_number`, or a `number` that is one — are for supervisors (403).",
             tags,
             LookupIn,
             LookupOut,
@@ -290,7 +312,15 @@ def operations() -> list[Operation]:
             None,
             200,
             (401, 403, 404),
-            (Param("ref", "path", "licence reference"),),
+            (
+                Param(
+                    "ref",
+                    "path",
+                    "licence reference",
+                    {"type": "string", "pattern": REF_PATTERN},
+                    missing=NotFound,
+                ),
+            ),
             security="officer",
             response_media_type="image/jpeg",
         ),
@@ -300,7 +330,9 @@ def operations() -> list[Operation]:
             trust_list,
             "The trust list: every seal and presentation key, as a JWS signed by the root key",
             tags=tags,
+            errors=(404,),  # no root key yet (`wallet keys init`)
             response_media_type="application/jose",
+            cache_control=None,  # a public document
         ),
         Operation(
             "GET",
@@ -308,6 +340,7 @@ def operations() -> list[Operation]:
             status_list,
             "A province's status list (4 bits per licence, zlib), signed by its seal key",
             tags=tags,
+            cache_control=None,  # a public document
             errors=(404, 422),
             response_media_type="application/jose",
             params=(
@@ -315,7 +348,7 @@ def operations() -> list[Operation]:
                     "division",
                     "path",
                     "province code, e.g. 210000",
-                    {"type": "string", "pattern": "^\\d{2}0000$"},
+                    {"type": "string", "pattern": PROVINCE_PATTERN},
                 ),
             ),
         ),

@@ -22,10 +22,19 @@ __all__ = ["main"]
 Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
 
-async def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+async def _migrate(settings: Settings) -> None:
     from wallet.db import migrate_database
+    from wallet.masterkey import load_master_key
 
+    if settings.is_embedded_database:
+        # On the embedded defaults the development master key is made before the
+        # database, never after it (load_master_key refuses that order).
+        load_master_key(settings)
     await migrate_database(settings)
+
+
+async def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    await _migrate(settings)
     print("migrations applied")
     return 0
 
@@ -92,13 +101,11 @@ async def _cmd_authority_list(args: argparse.Namespace, settings: Settings) -> i
 async def _cmd_officer_add(args: argparse.Namespace, settings: Settings) -> int:
     import getpass
 
-    from wallet.officers.service import Officers
     from wallet.runtime import open_runtime
 
     password = os.environ.get("WALLET_OFFICER_PASSWORD") or getpass.getpass("password: ")
     async with open_runtime(settings) as rt:
-        officers = Officers(rt.vault, rt.cache, settings.officer_session_ttl)
-        officer = await officers.add(
+        officer = await rt.officers.add(
             badge=args.badge,
             name=args.name,
             division=args.division,
@@ -115,13 +122,10 @@ async def _cmd_officer_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _cmd_officer_enable(args: argparse.Namespace, settings: Settings) -> int:
-    from wallet.officers.service import Officers
     from wallet.runtime import open_runtime
 
     async with open_runtime(settings) as rt:
-        officer = await Officers(rt.vault, rt.cache, settings.officer_session_ttl).set_enabled(
-            args.badge, args.enable
-        )
+        officer = await rt.officers.set_enabled(args.badge, args.enable)
     print(f"officer {officer.badge} {'enabled' if officer.enabled else 'disabled'}")
     return 0
 
@@ -146,9 +150,7 @@ async def _cmd_officer_list(args: argparse.Namespace, settings: Settings) -> int
 async def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     import importlib
 
-    from wallet.db import migrate_database
-
-    await migrate_database(settings)
+    await _migrate(settings)
     # The demo drives the real HTTP API in-process; wallet/ itself stays free of HTTP.
     demo = importlib.import_module("miniprogram_api.demo")
     print(await demo.run_demo(settings, Path(args.out)))
@@ -156,11 +158,16 @@ async def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import importlib
+
     import uvicorn
 
     if args.workers > 1 and not settings.redis_url:
         print("--workers > 1 needs REDIS_URL: the in-process cache is per process", file=sys.stderr)
         return 2
+    # uvicorn's own records (its tracebacks of a failed request among them) go through
+    # the app's log formatter, which escapes what a request put in them.
+    importlib.import_module("httpkit.app").configure_logging(settings.log_level)
     uvicorn.run(
         "httpkit.combined:create_app",
         factory=True,
@@ -168,6 +175,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         workers=args.workers,
         log_level=settings.log_level.lower(),
+        log_config=None,
         access_log=False,
     )
     return 0

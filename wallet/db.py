@@ -9,8 +9,9 @@ call ``generate_schemas``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
+from asyncpg.exceptions import InterfaceError, OperatorInterventionError, PostgresConnectionError
 from tortoise import Tortoise, connections
 from tortoise.migrations.api import migrate as _tortoise_migrate
 
@@ -18,8 +19,10 @@ from wallet.errors import Unavailable
 from wallet.settings import Settings
 
 __all__ = [
+    "DATABASE_OUTAGES",
     "MODEL_MODULES",
     "close_database",
+    "database_unavailable",
     "migrate_database",
     "open_database",
     "ping_database",
@@ -39,6 +42,26 @@ MODEL_MODULES: list[str] = [
     "wallet.claims.models",
     "wallet.activation.models",
 ]
+
+
+DATABASE_OUTAGES: Final[tuple[type[Exception], ...]] = (
+    # Refused or reset connections, timeouts, and Tortoise's DBConnectionError.
+    OSError,
+    # The server closed the connection, or is starting up or shutting down.
+    PostgresConnectionError,
+    OperatorInterventionError,
+    # The client's connection or pool is already closed.
+    InterfaceError,
+)
+"""What the database driver raises when the database cannot be reached (not a bug)."""
+
+
+def database_unavailable(exc: BaseException) -> Unavailable:
+    """The :class:`Unavailable` (503, naming the database) for a driver's outage error."""
+    return Unavailable(
+        f"database: unavailable ({type(exc).__name__}); try again shortly",
+        dependency="database",
+    )
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:

@@ -4,7 +4,8 @@ It wraps the SM2 private keys stored in the database and derives the
 personal-data vault keys and the blind-index key (HMAC-SM3 with a label per
 use, so one leaked derived key reveals nothing of the others). It comes from
 ``WALLET_MASTER_KEY`` or ``WALLET_MASTER_KEY_FILE``; on the embedded defaults
-a missing key is created once under the data directory (mode 0600). With
+a missing key is created once under the data directory (mode 0600), but
+never next to an existing database, whose data a new key could not open. With
 PostgreSQL a missing key is a start-up error: a production key is never made
 silently.
 """
@@ -51,6 +52,16 @@ def load_master_key(settings: Settings) -> bytes:
         raise ConfigurationError(
             "no master key: set WALLET_MASTER_KEY or WALLET_MASTER_KEY_FILE "
             "(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+    database = settings.database_file
+    if database is not None and database.exists():
+        # Whatever that database holds is sealed under a key we do not have: a new
+        # key would only make it unreadable (typically WALLET_DATA_DIR pointing
+        # somewhere else than where the database was made).
+        raise ConfigurationError(
+            f"no master key at {path}, but the database {database} exists: set "
+            "WALLET_DATA_DIR to the directory holding its master.key, or WALLET_MASTER_KEY "
+            "or WALLET_MASTER_KEY_FILE"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_bytes(32)

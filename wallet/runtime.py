@@ -26,6 +26,7 @@ from wallet.presentation.service import Presenter
 from wallet.settings import Settings
 from wallet.vault import Vault
 from wallet.verification.service import Verifier
+from wallet.verification.spool import VerificationSpool
 
 __all__ = ["Runtime", "open_runtime"]
 
@@ -52,7 +53,8 @@ class Runtime:
 
     @cached_property
     def officers(self) -> Officers:
-        return Officers(self.vault, self.cache, self.settings.officer_session_ttl)
+        """Officer accounts and sessions (sign-in throttling keeps state per process too)."""
+        return Officers(self.vault, self.cache, self.clock, self.settings.officer_session_ttl)
 
     @cached_property
     def verifier(self) -> Verifier:
@@ -65,6 +67,7 @@ class Runtime:
             self.vault,
             self.settings.scan_rate_limit,
             self.settings.lookup_rate_limit,
+            VerificationSpool(self.settings.data_dir / "spool"),
         )
 
     @cached_property

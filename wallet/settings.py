@@ -10,7 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from wallet.errors import ConfigurationError
@@ -23,17 +30,25 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="WALLET_", extra="ignore", frozen=True)
 
+    # data_dir comes first: the default database lives in it (see _known_scheme).
+    data_dir: Path = Field(default=Path("var"), description="Where embedded state lives")
     database_url: str = Field(
-        default="sqlite://var/wallet.sqlite3",
+        default="",
+        validate_default=True,
         validation_alias=AliasChoices("DATABASE_URL", "WALLET_DATABASE_URL"),
-        description="Tortoise URL: sqlite://PATH or postgres://user@host:port/db",
+        description="Tortoise URL: sqlite://PATH or postgres://user@host:port/db "
+        "(unset: sqlite://DATA_DIR/wallet.sqlite3)",
     )
     redis_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("REDIS_URL", "WALLET_REDIS_URL"),
         description="redis://host:port/db; unset means an in-process store (one process only)",
     )
-    data_dir: Path = Field(default=Path("var"), description="Where embedded state lives")
+    deployment: Literal["standard", "test"] = Field(
+        default="standard",
+        description="test: a test deployment, where the registry identity provider may run "
+        "on PostgreSQL or Redis",
+    )
     master_key: str | None = Field(
         default=None,
         repr=False,
@@ -77,13 +92,29 @@ class Settings(BaseSettings):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_dir(cls, value: Path) -> Path:
+        # Resolved once, at start: the master key, the default database and every
+        # message about them then name one absolute directory, whatever the process
+        # does with its working directory later.
+        return value.expanduser().resolve()
+
     @field_validator("database_url")
     @classmethod
-    def _known_scheme(cls, value: str) -> str:
+    def _known_scheme(cls, value: str, info: ValidationInfo) -> str:
+        if not value:
+            data_dir = info.data.get("data_dir")
+            if not isinstance(data_dir, Path):
+                return value  # data_dir itself is invalid and reported
+            return f"sqlite://{data_dir / 'wallet.sqlite3'}"
         if not value.startswith(("sqlite://", "postgres://", "postgresql://", "asyncpg://")):
             raise ValueError("must start with sqlite://, postgres:// or postgresql://")
         if value.startswith("postgresql://"):
             value = "postgres://" + value.removeprefix("postgresql://")
+        path = value.removeprefix("sqlite://")
+        if value.startswith("sqlite://") and path and path != ":memory:":
+            value = f"sqlite://{Path(path).expanduser().resolve()}"
         return value
 
     @field_validator("redis_url")
@@ -108,9 +139,39 @@ class Settings(BaseSettings):
             raise ValueError("must be 32 bytes (64 hex characters)")
         return value
 
+    @model_validator(mode="after")
+    def _registry_only_embedded(self) -> Settings:
+        # The registry provider binds whoever knows a holder's name and ID number:
+        # acceptable on one developer's machine, never where real holders sign in.
+        if self.identity_provider != "registry" or self.is_embedded or self.deployment == "test":
+            return self
+        reasons = [
+            *(["DATABASE_URL names PostgreSQL"] if not self.is_embedded_database else []),
+            *(["REDIS_URL is set"] if self.redis_url is not None else []),
+        ]
+        raise ValueError(
+            "WALLET_IDENTITY_PROVIDER=registry (the default) runs only on the embedded "
+            f"defaults, but {' and '.join(reasons)}: set WALLET_IDENTITY_PROVIDER=wechat_face, "
+            "or WALLET_DEPLOYMENT=test if this is a test deployment"
+        )
+
     @property
     def is_embedded_database(self) -> bool:
+        """True for SQLite."""
         return self.database_url.startswith("sqlite://")
+
+    @property
+    def is_embedded(self) -> bool:
+        """True on the embedded defaults: SQLite and the in-process cache."""
+        return self.is_embedded_database and self.redis_url is None
+
+    @property
+    def database_file(self) -> Path | None:
+        """The SQLite file (absolute), or None for PostgreSQL and in-memory SQLite."""
+        path = self.database_url.removeprefix("sqlite://")
+        if not self.is_embedded_database or not path or path == ":memory:":
+            return None
+        return Path(path)
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -120,7 +181,10 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"]) or "settings"
+            loc = ".".join(str(p) for p in err["loc"])
+            if not loc:  # a rule across settings: its message names the variables
+                lines.append(str(err["msg"]).removeprefix("Value error, "))
+                continue
             var = (
                 loc.upper()
                 if loc.upper() in {"DATABASE_URL", "REDIS_URL"}

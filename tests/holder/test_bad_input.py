@@ -157,7 +157,6 @@ def _cases(w: World) -> dict[str, list[tuple[str, str, dict[str, str], Any]]]:
             ("POST", "/api/v1/identity/face-verification", drv, {}),
             ("POST", "/api/v1/identity/face-verification", drv, {"name": 1, "id_number": 2}),
             ("POST", "/api/v1/identity/face-verification", {}, ident),
-            ("POST", "/api/v1/identity/face-verification", drv, ident),  # registry provider
         ],
         "identity": [
             ("POST", "/api/v1/identity", oth, {}),
@@ -175,6 +174,7 @@ def _cases(w: World) -> dict[str, list[tuple[str, str, dict[str, str], Any]]]:
             ("POST", "/api/v1/identity/rebind", oth, ident | {"id_number": "1" * 18}),
             ("POST", "/api/v1/identity/rebind", oth, ident | {"name": "欧阳修"}),
             ("POST", "/api/v1/identity/rebind", drv, ident),  # the caller holds one already
+            ("POST", "/api/v1/identity/rebind", oth, ident),  # no face verification
         ],
         "listing": [
             ("GET", "/api/v1/licences?limit=0", drv, None),

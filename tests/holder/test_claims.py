@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import uuid
 
 import pytest
 from PIL import Image
@@ -224,7 +225,14 @@ async def test_review_is_scoped_to_the_clients_division(client, rt, holder):
     dalian = await authority(client, rt, division="210200")
     assert (await dalian.get("/authority/v1/claims")).json()["items"] == []
     refused = await dalian.post(f"/authority/v1/claims/{claim_id}/approve", None)
-    assert refused.status_code == 403
+    missing = await dalian.post(f"/authority/v1/claims/{uuid.uuid4()}/approve", None)
+    photo = await dalian.get(f"/authority/v1/claims/{claim_id}/photo")
+    for answer in (refused, photo):  # not 403: the same as a claim that does not exist
+        assert answer.status_code == 404
+        assert (answer.json()["code"], answer.json()["detail"]) == (
+            missing.json()["code"],
+            missing.json()["detail"],
+        )
     unsigned = await client.get("/authority/v1/claims")
     assert unsigned.status_code == 401
     assert (await Claim.get()).status == "pending_review"

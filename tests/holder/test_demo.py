@@ -16,6 +16,7 @@ async def test_demo_prints_a_qr_that_verifies(client, rt, settings, tmp_path):
         "DATABASE_URL": settings.database_url,
         "WALLET_MASTER_KEY": settings.master_key,
         "WALLET_DATA_DIR": str(settings.data_dir),
+        "WALLET_DEPLOYMENT": settings.deployment,
     }
     if settings.redis_url:
         env["REDIS_URL"] = settings.redis_url

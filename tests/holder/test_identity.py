@@ -160,7 +160,12 @@ async def test_one_identity_one_account_and_the_rebind_flow(client, rt, holder):
     new = await sign_in(client, "nina-new-phone")
     taken = await client.post(BIND, json=identity_of(body), headers=bearer(new))
     assert taken.status_code == 409 and taken.json()["code"] == "identity_bound_elsewhere"
-    moved = await client.post(f"{BIND}/rebind", json=identity_of(body), headers=bearer(new))
+    started = await client.post(
+        f"{BIND}/face-verification", json=identity_of(body), headers=bearer(new)
+    )
+    assert started.status_code == 201, started.text
+    face = identity_of(body) | {"verify_id": started.json()["verify_id"]}
+    moved = await client.post(f"{BIND}/rebind", json=face, headers=bearer(new))
     assert moved.status_code == 200, moved.text
     assert (await client.get(BIND, headers=bearer(old))).json()["bound"] is False
     assert (await Activation.get()).status == "deactivated"
@@ -169,6 +174,7 @@ async def test_one_identity_one_account_and_the_rebind_flow(client, rt, holder):
     assert (await client.get("/api/v1/licences", headers=bearer(old))).status_code == 403
     entry = await AuditEntry.filter(action="identity.rebind").get()
     assert entry.detail["activations_ended"] == 1
+    assert entry.detail["provider"] == "wechat_face"
     again = await client.post(f"{BIND}/rebind", json=identity_of(body), headers=bearer(new))
     assert again.status_code == 409 and again.json()["code"] == "account_already_bound"
     third = await sign_in(client, "nina-third")
@@ -236,11 +242,44 @@ async def test_a_face_session_binds_only_the_identity_it_verified(client, rt, fa
     assert await Account.filter(person_id__not_isnull=True).count() == 0
 
 
-async def test_face_verification_is_refused_with_the_registry_provider(client, rt, holder):
-    token = await sign_in(client, "tess")
-    response = await client.post(
-        f"{BIND}/face-verification",
-        json={"name": "孙丽", "id_number": "110101199001011237"},
-        headers=bearer(token),
+async def test_rebinding_needs_face_verification_with_the_registry_provider(
+    client, rt, holder, standin
+):
+    """Knowing a holder's name and ID number is not enough to take the identity away."""
+    body, _, victim = await _driver(client, rt, photo=True)
+    assert (
+        await client.post(BIND, json=identity_of(body), headers=bearer(victim))
+    ).status_code == 200
+    thief = await sign_in(client, "thief")
+    plain = await client.post(f"{BIND}/rebind", json=identity_of(body), headers=bearer(thief))
+    assert plain.status_code == 422 and plain.json()["code"] == "face_verification_required"
+    # The thief's own face does not match the victim's identity at WeChat.
+    standin.state.set_face_outcome(identity_of(body)["id_number"], 10004)
+    started = await client.post(
+        f"{BIND}/face-verification", json=identity_of(body), headers=bearer(thief)
     )
-    assert response.status_code == 409 and response.json()["code"] == "face_verification_disabled"
+    assert started.status_code == 201, started.text
+    face = identity_of(body) | {"verify_id": started.json()["verify_id"]}
+    failed = await client.post(f"{BIND}/rebind", json=face, headers=bearer(thief))
+    assert failed.status_code == 422 and failed.json()["code"] == "identity_mismatch"
+    assert (await client.get(BIND, headers=bearer(victim))).json()["bound"] is True
+    assert (await client.get(BIND, headers=bearer(thief))).json()["bound"] is False
+    assert await AuditEntry.filter(action="identity.rebind").count() == 0
+
+
+async def test_face_verification_starts_are_limited_per_account(client, rt, face_holder, standin):
+    # Each start is a paid call to WeChat: a sixth within the hour is refused, for
+    # this account only; another account starting for the same person still can.
+    token = await sign_in(client, "tess")
+    ident = {"name": "孙丽", "id_number": "110101199001011237"}
+    for _ in range(5):
+        started = await client.post(f"{BIND}/face-verification", json=ident, headers=bearer(token))
+        assert started.status_code == 201, started.text
+    before = len(standin.state.face_sessions)
+    refused = await client.post(f"{BIND}/face-verification", json=ident, headers=bearer(token))
+    assert refused.status_code == 429 and refused.json()["code"] == "too_many_attempts"
+    assert int(refused.headers["retry-after"]) > 0
+    assert len(standin.state.face_sessions) == before  # WeChat was not called
+    other = await sign_in(client, "uma")
+    allowed = await client.post(f"{BIND}/face-verification", json=ident, headers=bearer(other))
+    assert allowed.status_code == 201, allowed.text

@@ -11,7 +11,7 @@ from PIL import Image
 from tests.holder.helpers import DEVICE, bearer, driver_body, identity_of, issue, sign_in
 from tests.verification.conftest import add_officer
 from wallet.presentation.render import qr_version
-from wallet.presentation.totp import offline_code
+from wallet.presentation.totp import offline_code, verify_offline_code
 
 VERIFY = "/verifier/v1/verifications"
 
@@ -69,7 +69,7 @@ async def test_show_scan_and_see_who_verified(client, rt, holder):
     assert verdict.json()["verdict"] == "valid"
     wrong = offline[:-8] + ("00000000" if offline[-8:] != "00000000" else "11111111")
     verdict = await client.post(VERIFY, json={"qr": wrong}, headers=officer.headers)
-    assert verdict.json()["verdict"] == "bad_signature"
+    assert verdict.json()["verdict"] == "code_mismatch"
 
     seen = await client.get(f"/api/v1/licences/{ref}/verifications", headers=bearer(token))
     assert seen.status_code == 200
@@ -84,6 +84,30 @@ async def test_show_scan_and_see_who_verified(client, rt, holder):
         headers=bearer(token),
     )
     assert len(rest.json()["items"]) == 1
+
+
+async def test_an_offline_code_in_other_digits_is_no_new_code(client, rt, holder):
+    """Officer B resending officer A's code in other digits is turned away, not let in."""
+    _ref, _token, activation = await _active_driver(client, rt)
+    first = await add_officer(client, rt, "21010011", device="ENF-DEVICE-0011")
+    second = await add_officer(client, rt, "21010012", device="ENF-DEVICE-0012")
+
+    async def verdict(qr, officer):
+        response = await client.post(VERIFY, json={"qr": qr}, headers=officer.headers)
+        assert response.status_code == 200, response.text
+        return response.json()["verdict"]
+
+    credential = activation["offline_credential"]
+    code = offline_code(activation["totp"]["seed"], rt.clock.timestamp())
+    assert await verdict(f"{credential}~{code}", first) == "valid"
+    for digits in ("０１２３４５６７８９", "𝟎𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗", "𝟶𝟷𝟸𝟹𝟺𝟻𝟼𝟽𝟾𝟿"):
+        respelt = code.translate(str.maketrans("0123456789", digits))
+        assert await verdict(f"{credential}~{respelt}", second) == "malformed", digits
+        # pyotp compares after NFKC: the TOTP check itself takes only ASCII digits too.
+        assert not verify_offline_code(activation["totp"]["seed"], respelt, rt.clock.timestamp())
+    assert await verdict(f"{credential}~{code}", second) == "replayed"
+    wrong = "00000000" if code != "00000000" else "11111111"
+    assert await verdict(f"{credential}~{wrong}", second) == "code_mismatch"
 
 
 async def test_presentation_refusals(client, rt, holder):

@@ -47,6 +47,7 @@ async def _keys(settings, *commands):
         "DATABASE_URL": settings.database_url,
         "WALLET_MASTER_KEY": settings.master_key,
         "WALLET_DATA_DIR": str(settings.data_dir),
+        "WALLET_DEPLOYMENT": settings.deployment,
     }
     argvs = [["keys", *command] for command in commands]
     proc = await asyncio.create_subprocess_exec(

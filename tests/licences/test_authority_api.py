@@ -222,7 +222,21 @@ async def test_client_acts_only_in_its_division(client, rt):
     ok = await shenyang.post(FEED, version_body("business_permit", division="210102"))
     assert ok.status_code == 201
     dalian = await authority(client, rt, division="210200")
-    assert (await dalian.get(f"/authority/v1/licences/{ok.json()['ref']}")).status_code == 403
+    ref = ok.json()["ref"]
+    missing = await dalian.get("/authority/v1/licences/LAAAAAAAAAAAAAAAA")
+    for answer in (
+        await dalian.get(f"/authority/v1/licences/{ref}"),
+        await dalian.get(f"/authority/v1/licences/{ref}/versions/1"),
+        await dalian.post(
+            f"/authority/v1/licences/{ref}/status", {"action": "suspend", "reason": "测试"}
+        ),
+    ):  # not 403: another division's licence looks exactly like a missing one
+        assert answer.status_code == 404
+        assert (answer.json()["code"], answer.json()["detail"]) == (
+            missing.json()["code"],
+            missing.json()["detail"],
+        )
+    assert (await Licence.get(ref=ref)).status == "valid"
 
 
 async def test_missing_seal_key_is_a_clear_error(client, rt):
@@ -259,3 +273,60 @@ async def test_bad_list_queries_are_422(client, rt, query):
     response = await caller.get(f"/authority/v1/licences?{query}")
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"].startswith("query.")
+
+
+def _problem(response):
+    """What a 401 tells the caller (not where or when it was asked)."""
+    body = response.json()
+    return response.status_code, body["type"], body["code"], body["title"], body.get("detail")
+
+
+async def test_unknown_clients_look_like_bad_signatures(client, rt):
+    from wallet.authority.models import AuthorityClient
+    from wallet.crypto import public_key_hex
+
+    path = "/authority/v1/licences?limit=5"
+    caller = await authority(client, rt)
+    known_id, secret = caller.client_id, caller.secret
+    caller.secret = "not-the-secret"
+    wrong_secret = await caller.get(path)
+    caller.secret, caller.client_id = secret, "ac_0000000000000000"
+    unknown = await caller.get(path)
+    caller.client_id = known_id
+    await AuthorityClient.filter(client_id=known_id).update(enabled=False)
+    disabled = await caller.get(path)
+    await AuthorityClient.filter(client_id=known_id).update(enabled=True)
+    assert (await caller.get(path)).status_code == 200
+    [answer] = {_problem(r) for r in (wrong_secret, unknown, disabled)}
+    assert answer[0] == 401 and answer[2] == "bad_signature"
+
+    # SM2: a client without an SM2 key, an unknown client and a forged signature.
+    private = rt.sm2.generate_private_key()
+    sm2_caller = await authority(client, rt)
+    await AuthorityClient.filter(client_id=sm2_caller.client_id).update(
+        sm2_public_key=public_key_hex(rt.sm2.public_key(private))
+    )
+
+    async def sm2_get(client_id):
+        headers = caller.headers("GET", path, b"") | {
+            "X-Client-Id": client_id,
+            "X-Signature-Alg": "SM2",
+            "X-Signature": rt.sm2.sign(private, b"something else").hex(),
+        }
+        return await client.get(path, headers=headers)
+
+    sm2_answers = {
+        _problem(await sm2_get(cid))
+        for cid in (known_id, "ac_0000000000000000", sm2_caller.client_id)
+    }
+    assert sm2_answers == {_problem(wrong_secret)}
+
+
+async def test_stale_requests_are_stale_whoever_sends_them(client, rt):
+    caller = await authority(client, rt)
+    stale = rt.clock.timestamp() - 10_000
+    known = await caller.get("/authority/v1/licences", timestamp=stale)
+    caller.client_id = "ac_0000000000000000"
+    unknown = await caller.get("/authority/v1/licences", timestamp=stale)
+    assert _problem(known) == _problem(unknown)
+    assert known.json()["code"] == "stale_request"

@@ -613,6 +613,7 @@ async def _cli(settings, *args):
         "DATABASE_URL": settings.database_url,
         "WALLET_MASTER_KEY": settings.master_key,
         "WALLET_DATA_DIR": str(settings.data_dir),
+        "WALLET_DEPLOYMENT": settings.deployment,
     }
     proc = await asyncio.create_subprocess_exec(
         sys.executable,

@@ -127,3 +127,14 @@ async def test_non_ascii_or_odd_timestamps_are_401_not_500(client, rt, stamp):
     headers["X-Timestamp"] = stamp
     response = await client.post(FEED, content=body, headers=headers)
     assert response.status_code == 401 and response.json()["code"] == "stale_request"
+
+
+async def test_reused_nonce_is_refused_whatever_the_cache_holds(client, rt):
+    # Nonces are recorded in the database: a cache that lost them (restarted,
+    # or down) opens no replay window.
+    caller = await authority(client, rt)
+    body = version_body("business_permit")
+    assert (await caller.post(FEED, body, nonce="n0nce-0000000000003")).status_code == 201
+    await rt.cache.flushdb()
+    replay = await caller.post(FEED, body, nonce="n0nce-0000000000003")
+    assert replay.status_code == 401 and replay.json()["code"] == "replayed_nonce"

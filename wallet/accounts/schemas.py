@@ -72,7 +72,8 @@ class TransportKeyOut(BaseModel):
     layout: Literal["C1C3C2"] = "C1C3C2"
     encoding: Literal["hex"] = "hex"
     identity_provider: str = Field(
-        description="`wechat_face`: run face verification first, `registry`: send the fields"
+        description="how a binding is confirmed: `wechat_face`: run face verification "
+        "first, `registry`: send the fields. A rebind always needs face verification"
     )
 
 

@@ -11,7 +11,9 @@ before the unit of work opens: :meth:`AccountService.wechat_login` and
 Binding attempts that fail are counted per account and per ID number
 (blind index) and refused once a window is full. One identity is bound to
 one account at a time; moving it to another account is the explicit
-rebind flow, which ends the old account's activations.
+rebind flow, which ends the old account's activations. Rebinding takes a
+licence holder's identity away from an account, so it always needs the
+strong provider (WeChat face verification), whatever provider binds.
 """
 
 from __future__ import annotations
@@ -86,14 +88,18 @@ class AccountService:
         sessions: SessionStore,
         gateway: WeChatGateway,
         identity: IdentityProvider,
+        strong: IdentityProvider,
         transport: TransportKey,
         failures: FailureLimit,
+        face_starts: FailureLimit,
     ) -> None:
         self.vault = vault
         self.clock = clock
+        self.face_starts = face_starts
         self.sessions = sessions
         self.gateway = gateway
         self.identity = identity
+        self.strong = strong
         self.transport = transport
         self.failures = failures
 
@@ -167,11 +173,19 @@ class AccountService:
     async def open_face_verification(
         self, session: HolderSession, body: FaceVerificationIn
     ) -> FaceVerificationOut:
-        """Start WeChat face verification for the claimed identity (getverifyid)."""
+        """Start WeChat face verification for the claimed identity (getverifyid).
+
+        Open with every provider: rebinding needs it even where binding does not.
+        """
         claim = await self._claim(body.name, body.id_number, body.encrypted)
         await self._check_limits(session, claim)
+        # Each start is a paid call to WeChat: counted per account, never per ID
+        # number (a stranger must not be able to use up the holder's starts).
+        own = f"account:{session.account_id}"
+        await self.face_starts.check(own)
+        await self.face_starts.fail(own)
         account = await Account.get(id=session.account_id)
-        face = await self.identity.open(account, claim)
+        face = await self.strong.open(account, claim)
         return FaceVerificationOut(verify_id=face.verify_id, expires_in=face.expires_in)
 
     async def verify_identity(
@@ -180,7 +194,8 @@ class AccountService:
         """Decrypt, validate and confirm the identity (before the unit of work).
 
         Checks that can fail without asking the provider come first, so a
-        refused request spends no face session and no attempt.
+        refused request spends no face session and no attempt. A rebind is
+        confirmed by the strong provider, never by the configured one alone.
         """
         claim = await self._claim(body.name, body.id_number, body.encrypted)
         account = await Account.get(id=session.account_id)
@@ -189,13 +204,14 @@ class AccountService:
             phone = await self.gateway.phone_number(body.phone_code) if body.phone_code else None
             return VerifiedIdentity(claim, self.identity.name, phone)
         await self._check_limits(session, claim)
+        provider = self.strong if mode == "rebind" else self.identity
         try:
-            await self.identity.verify(account, claim, body.verify_id)
+            await provider.verify(account, claim, body.verify_id)
         except IdentityMismatch:
             await self.failures.fail(f"account:{session.account_id}", f"id:{self._id_index(claim)}")
             raise
         phone = await self.gateway.phone_number(body.phone_code) if body.phone_code else None
-        return VerifiedIdentity(claim, self.identity.name, phone)
+        return VerifiedIdentity(claim, provider.name, phone)
 
     async def bind(
         self, uow: UnitOfWork, session: HolderSession, verified: VerifiedIdentity

@@ -3,10 +3,11 @@
 :func:`holder_services` builds them on first use from the runtime's
 settings, vault, cache and clock and keeps them on the runtime, so they
 are made once per process and never at import. The identity provider
-(``WALLET_IDENTITY_PROVIDER``) and the claim-review template
-(``WALLET_WECHAT_CLAIM_TEMPLATE_ID``) come from the settings. Tests build their own
-with :meth:`HolderServices.build` (another WeChat base URL or provider)
-and install them with :func:`install_holder_services`.
+(``WALLET_IDENTITY_PROVIDER``; rebinding always uses face verification) and
+the claim-review template (``WALLET_WECHAT_CLAIM_TEMPLATE_ID``) come from the
+settings. Tests build their own with :meth:`HolderServices.build` (another
+WeChat base URL or provider) and install them with
+:func:`install_holder_services`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from wallet.accounts.identity import identity_provider
+from wallet.accounts.identity import WeChatFaceProvider, identity_provider
 from wallet.accounts.ratelimit import FailureLimit
 from wallet.accounts.service import AccountService
 from wallet.accounts.sessions import SessionStore
@@ -32,6 +33,8 @@ __all__ = ["HolderServices", "holder_services", "install_holder_services"]
 _ATTR: Final = "_holder_services"
 IDENTITY_FAILURES: Final = 5
 IDENTITY_WINDOW: Final = 3600
+FACE_STARTS: Final = 5
+"""Face verifications an account may start per :data:`IDENTITY_WINDOW` (each is a paid call)."""
 
 
 @dataclass
@@ -79,9 +82,13 @@ class HolderServices:
                 sessions=SessionStore(runtime.cache, vault, settings.session_ttl),
                 gateway=gateway,
                 identity=provider,
+                strong=WeChatFaceProvider(gateway, runtime.cache, runtime.vault),
                 transport=transport,
                 failures=FailureLimit(
                     runtime.cache, "rtel:identity-failures", IDENTITY_FAILURES, IDENTITY_WINDOW
+                ),
+                face_starts=FailureLimit(
+                    runtime.cache, "rtel:face-starts", FACE_STARTS, IDENTITY_WINDOW
                 ),
             ),
             enterprises=EnterpriseService(

@@ -26,7 +26,9 @@ class ActivationIn(StrictIn):
 
     device_id: str = Field(pattern=r"^[A-Za-z0-9_-]{16,64}$")
     device_public_key: str | None = Field(
-        default=None, min_length=130, max_length=130, description="uncompressed SM2 key 04‖x‖y, hex"
+        default=None,
+        pattern=r"^04[0-9a-fA-F]{128}$",
+        description="uncompressed SM2 key 04‖x‖y, hex",
     )
 
 

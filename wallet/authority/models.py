@@ -5,7 +5,7 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
-__all__ = ["AuthorityClient"]
+__all__ = ["AuthorityClient", "AuthorityNonce"]
 
 
 class AuthorityClient(Model):
@@ -22,3 +22,16 @@ class AuthorityClient(Model):
 
     class Meta:
         table = "authority_client"
+
+
+class AuthorityNonce(Model):
+    """A nonce a client used in a signed request, kept until its timestamp can no longer pass.
+
+    ``key`` is ``client_id:nonce``; the primary key makes a second use fail.
+    """
+
+    key = fields.CharField(max_length=112, primary_key=True)
+    expires_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "authority_nonce"

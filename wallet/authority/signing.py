@@ -10,11 +10,13 @@ or with its registered SM2 key (``SM2``, raw ``r‖s``), and sends::
     X-Signature-Alg: HMAC-SM3 | SM2
     X-Signature: <hex>
 
-The server rejects a missing header, an unknown or disabled client, a
-timestamp outside the allowed skew, a bad signature, and a nonce it has
-already seen within twice the skew, in that order (the nonce is recorded
-only for a request whose signature holds, so nobody can burn another
-client's nonces).
+The server rejects a missing header, a timestamp outside the allowed skew,
+an unknown or disabled client or a bad signature (one answer for both, so
+client ids cannot be probed), and a nonce it has already seen within twice
+the skew, in that order (the nonce is recorded only for a request whose
+signature holds, so nobody can burn another client's nonces). Nonces are
+recorded in the database, not the cache: a replay is refused whatever state
+the cache is in.
 """
 
 from __future__ import annotations
@@ -24,12 +26,12 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from redis.asyncio import Redis
+from tortoise.exceptions import IntegrityError
 
-from wallet.authority.models import AuthorityClient
+from wallet.authority.models import AuthorityClient, AuthorityNonce
 from wallet.crypto import SM2Backend, hmac_sm3, parse_public_key_hex, sm3
 from wallet.errors import CryptoError, Unauthorized
 from wallet.vault import Vault
@@ -116,6 +118,20 @@ async def create_client(
     return client, secret
 
 
+_REFUSED: Final = "unknown or disabled client, or the signature does not verify"
+# The SM2 generator point, as an uncompressed public key: a real point to verify against.
+_DECOY_SM2_KEY: Final = (
+    "0432C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7"
+    "BC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0"
+)
+
+
+def _decoy_secret(vault: Vault) -> str:
+    """A secret nobody holds (for unknown clients), made by one SM4-GCM operation like
+    the opening of a real client's secret, so both paths cost about the same."""
+    return vault.seal(secrets.token_urlsafe(32), SECRET_CONTEXT)
+
+
 async def authenticate(
     headers: Mapping[str, str],
     method: str,
@@ -123,7 +139,6 @@ async def authenticate(
     body: bytes,
     *,
     vault: Vault,
-    cache: Redis,
     sm2: SM2Backend,
     now: int,
     skew: int,
@@ -140,9 +155,11 @@ async def authenticate(
         )
     if not _NONCE.fullmatch(nonce):
         raise SignatureRequired("X-Nonce must be 16-64 characters of A-Z a-z 0-9 _ -")
-    client = await AuthorityClient.get_or_none(client_id=client_id)
-    if client is None or not client.enabled:
-        raise BadSignature("unknown or disabled client")
+    # Everything checked before the client is looked up depends on the request
+    # alone; everything after it answers the same for an unknown client and a
+    # bad signature, in comparable time, so client ids cannot be probed.
+    if alg not in ("HMAC-SM3", "SM2"):
+        raise BadSignature("X-Signature-Alg must be HMAC-SM3 or SM2")
     if not _TIMESTAMP.fullmatch(timestamp) or abs(now - int(timestamp)) > skew:
         raise StaleRequest(f"X-Timestamp must be within {skew} s of the server clock")
     try:
@@ -150,18 +167,45 @@ async def authenticate(
     except ValueError:
         raise BadSignature("X-Signature is not hex") from None
     message = string_to_sign(method, path, timestamp, nonce, body)
+    client = await AuthorityClient.get_or_none(client_id=client_id)
+    known = client is not None and client.enabled
     if alg == "HMAC-SM3":
-        secret = vault.open(client.secret_sealed, SECRET_CONTEXT)
+        secret = (
+            vault.open(client.secret_sealed, SECRET_CONTEXT)
+            if client is not None and known
+            else _decoy_secret(vault)
+        )
         good = hmac.compare_digest(hmac_sm3(secret.encode(), message), raw_signature)
-    elif alg == "SM2" and client.sm2_public_key:
+    else:
+        sm2_key = client.sm2_public_key if client is not None and known else None
+        known = known and sm2_key is not None
         try:
-            good = sm2.verify(bytes.fromhex(client.sm2_public_key), message, raw_signature)
+            # The decoy key (the curve's generator) verifies signatures anyone can
+            # make, so its answer is never used: ``known`` is already False.
+            good = sm2.verify(bytes.fromhex(sm2_key or _DECOY_SM2_KEY), message, raw_signature)
         except CryptoError:
             good = False
-    else:
-        raise BadSignature("unsupported X-Signature-Alg for this client")
-    if not good:
-        raise BadSignature()
-    if not await cache.set(f"rtel:nonce:{client.client_id}:{nonce}", b"1", nx=True, ex=2 * skew):
+    if client is None or not (known and good):
+        raise BadSignature(_REFUSED)
+    if not await _record_nonce(client.client_id, nonce, now=now, keep=2 * skew):
         raise ReplayedNonce()
     return AuthenticatedClient(client.client_id, client.name, client.division)
+
+
+async def _record_nonce(client_id: str, nonce: str, *, now: int, keep: int) -> bool:
+    """Record a client's nonce for ``keep`` seconds; False if it is already recorded.
+
+    The database is the one record: authority requests need it anyway, so a
+    cache outage neither opens a replay window nor stops the API, and no
+    nonce lives only in a store that might come back without it.
+    """
+    at = datetime.fromtimestamp(now, UTC)
+    # Past its time a nonce's request is stale anyway; dropping it here keeps the table small.
+    await AuthorityNonce.filter(expires_at__lt=at).delete()
+    try:
+        await AuthorityNonce.create(
+            key=f"{client_id}:{nonce}", expires_at=at + timedelta(seconds=keep)
+        )
+    except IntegrityError:
+        return False
+    return True

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from wallet.schemas import StrictIn
+from wallet.schemas import CURSOR_PATTERN, KIND_PATTERN, REF_PATTERN, USCC_PATTERN, StrictIn
 
 __all__ = [
     "ActivationState",
@@ -29,7 +29,6 @@ __all__ = [
     "WalletState",
 ]
 
-REF_PATTERN = r"^L[A-Z2-7]{16}$"
 WalletState = Literal["claimable", "claimed", "pending_review", "approved", "rejected", "active"]
 
 
@@ -38,14 +37,11 @@ class ListingQuery(StrictIn):
 
     cursor: str | None = Field(default=None, pattern=REF_PATTERN)
     limit: int = Field(default=50, ge=1, le=500)
-    kind: str | None = Field(default=None, max_length=32)
+    kind: str | None = Field(default=None, pattern=KIND_PATTERN)
     state: WalletState | None = None
     holder: Literal["person", "enterprise"] | None = None
     uscc: str | None = Field(
-        default=None,
-        min_length=18,
-        max_length=18,
-        description="only this enterprise's licences and fleet",
+        default=None, pattern=USCC_PATTERN, description="only this enterprise's licences and fleet"
     )
 
 
@@ -132,7 +128,10 @@ class ClaimIn(StrictIn):
     )
 
     photo: str | None = Field(
-        default=None, min_length=1, description="base64 (a data: URL prefix is allowed)"
+        default=None,
+        min_length=1,
+        max_length=2_800_000,  # 2 MB in base64, and a data: URL prefix
+        description="base64 (a data: URL prefix is allowed)",
     )
 
 
@@ -165,7 +164,7 @@ class BulkClaimIn(StrictIn):
         json_schema_extra={"examples": [{"refs": ["LJ6U3ZKQ2T4XW7N5A", "LQ7M2C4R5V6B3N8KD"]}]},
     )
 
-    refs: list[str] = Field(min_length=1, max_length=1000)
+    refs: list[Annotated[str, Field(pattern=REF_PATTERN)]] = Field(min_length=1, max_length=1000)
 
 
 class BulkClaimItem(BaseModel):
@@ -205,7 +204,7 @@ class BulkClaimOut(BaseModel):
 
 
 class ReviewQuery(StrictIn):
-    cursor: str | None = Field(default=None, max_length=200)
+    cursor: str | None = Field(default=None, pattern=CURSOR_PATTERN)
     limit: int = Field(default=50, ge=1, le=200)
 
 

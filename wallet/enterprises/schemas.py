@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from wallet.schemas import StrictIn
+from wallet.schemas import USCC_PATTERN, StrictIn
 
 __all__ = [
     "AgentIn",
@@ -27,7 +27,7 @@ class EnterpriseBindIn(StrictIn):
         json_schema_extra={"examples": [{"uscc": "91210102MA0000000X"}]},
     )
 
-    uscc: str = Field(min_length=18, max_length=18)
+    uscc: str = Field(pattern=USCC_PATTERN)
 
 
 class EnterpriseOut(BaseModel):

@@ -14,8 +14,9 @@ prefetched with ``IN`` queries, the new versions are planned in memory with
 the same builders as the per-row path (holder records, licence, GB/T 36904
 identifier, canonical document, outbox event), sealed with SM2 (optionally
 in worker processes, while this process writes) and written in bulk, with
-one audit entry per batch (``licence.import``) and the status cache deleted
-before the commit and written after. A row that cannot be applied (a
+one audit entry per batch (``licence.import``) and the status cache kept in
+step as by the per-row path (pending markers before the commit, entries
+after; see :mod:`wallet.licences.status`). A row that cannot be applied (a
 version already recorded with other content, an older version, a revoked or
 cancelled licence, no seal key for its province) is rejected and the rest
 of its batch applies. A batch whose transaction fails as a whole is applied
@@ -73,7 +74,7 @@ from wallet.licences.service import (
     version_document,
     version_validity,
 )
-from wallet.licences.status import CACHE_TTL, LiveStatus, cache_key
+from wallet.licences.status import LiveStatus, mark_pending, write_statuses
 from wallet.uow import UnitOfWork, unit_of_work
 
 __all__ = [
@@ -102,6 +103,7 @@ _LICENCE_FIELDS = (
     "issuer_division",
     "updated_at",
     "identifier",
+    "status_seq",
 )
 
 
@@ -591,7 +593,7 @@ class _Importer:
         # Workers sign while this process writes the rows that do not need the seals.
         sealing = asyncio.ensure_future(self._seal(plan.versions))
         try:
-            await _forget_statuses(registry.cache, list(plan.touched))
+            await _forget_statuses(registry.cache, list(plan.dirty.get(Licence, {}).values()))
             for model, fields in (
                 (Person, ("name_sealed", "name_index", "updated_at")),
                 (Enterprise, ("name", "updated_at")),
@@ -662,18 +664,19 @@ class _Importer:
         return seals
 
 
-async def _forget_statuses(cache: Redis, refs: Sequence[str]) -> None:
-    """Drop the cached statuses before the commit that changes them (as the per-row path)."""
-    if refs:
-        await cache.delete(*(cache_key(ref) for ref in refs))
+async def _forget_statuses(cache: Redis, licences: Sequence[Licence]) -> None:
+    """Pending markers for the existing licences a batch changes, before its commit.
+
+    ``licences`` carry their new ``status_seq`` and are locked by the batch
+    (new licences cannot be cached yet). :class:`~wallet.errors.Unavailable`
+    when the cache is down: the batch, then each of its rows, is refused.
+    """
+    await mark_pending(cache, {licence.ref: licence.status_seq for licence in licences})
 
 
 async def _write_statuses(cache: Redis, statuses: Mapping[str, LiveStatus]) -> None:
-    """Write-through after commit, one pipeline per batch."""
-    async with cache.pipeline(transaction=False) as pipe:
-        for ref, live in statuses.items():
-            pipe.set(cache_key(ref), live.encode(), ex=CACHE_TTL)
-        await pipe.execute()
+    """Entries after the commit, one pipeline per batch, never over a newer one."""
+    await write_statuses(cache, statuses)
 
 
 # --- entry point ----------------------------------------------------------------------

@@ -49,6 +49,9 @@ class Licence(Model):
     version = fields.IntField()
     identifier = fields.CharField(max_length=160)
     status_idx = fields.IntField(null=True)
+    # Incremented with every change of status or current version, in the
+    # same transaction: the live-status cache never replaces a newer entry.
+    status_seq = fields.BigIntField(default=0, db_default=0)
     valid_from = fields.DateField(null=True)
     valid_until = fields.DateField(null=True)
     created_at = fields.DatetimeField()

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from wallet.schemas import StrictIn
+from wallet.schemas import KIND_PATTERN, REF_PATTERN, StrictIn
 
 __all__ = [
     "ChangeType",
@@ -94,8 +94,8 @@ class SearchIn(StrictIn):
     id_number: str | None = Field(default=None, max_length=18)
     uscc: str | None = Field(default=None, max_length=18)
     plate_number: str | None = Field(default=None, max_length=16)
-    kind: str | None = None
-    cursor: str | None = None
+    kind: str | None = Field(default=None, pattern=KIND_PATTERN)
+    cursor: str | None = Field(default=None, pattern=REF_PATTERN, description="a `next_cursor`")
     limit: int = Field(default=50, ge=1, le=500)
 
 

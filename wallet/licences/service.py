@@ -3,12 +3,13 @@
 ``upsert_version`` validates a version against the catalogue, resolves its
 holder, seals it with the issuing province's key and records it, idempotent
 by kind + number + version. ``change_status`` applies the lifecycle rules.
-Both write an outbox event and an audit entry in the caller's unit of work
-and keep the live-status cache in step (deleted before commit, written
-after). The rules that turn a validated version into rows (holder records,
-licence, identifier, canonical document, version row, outbox event) are
-plain builders here, shared by this per-row path and the bulk importer
-(:mod:`wallet.licences.importer`).
+Both write an outbox event and an audit entry in the caller's unit of work,
+increment the licence's ``status_seq`` and keep the live-status cache in
+step (a pending marker before commit, the entry after: see
+:mod:`wallet.licences.status`). The rules that turn a validated version
+into rows (holder records, licence, identifier, canonical document, version
+row, outbox event) are plain builders here, shared by this per-row path and
+the bulk importer (:mod:`wallet.licences.importer`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from wallet.licences.status import (
     RegistryStatus,
     StatusAction,
     effective_status,
-    forget_status,
+    mark_pending,
     next_status,
     write_status,
 )
@@ -125,9 +126,14 @@ class _Holder:
     ref: HolderRef
 
 
+def _in_scope(scope: str | None, division: str) -> bool:
+    """Whether ``division`` lies inside a client's division prefix (None = everywhere)."""
+    return not scope or division.startswith(scope)
+
+
 def _scope_check(scope: str | None, division: str) -> None:
     """An authority client acts only inside its division prefix (None = everywhere)."""
-    if scope and not division.startswith(scope):
+    if not _in_scope(scope, division):
         raise Forbidden("this client may not act on licences of that division")
 
 
@@ -255,6 +261,9 @@ class Registry:
         valid_from, valid_until = version_validity(item)
         if licence is None:
             licence = self.new_licence(item, issued_at, now)
+        else:
+            # Under the row lock: no newer change can be under way.
+            await mark_pending(self.cache, {licence.ref: licence.status_seq + 1})
         identifier = stamp_licence(
             licence,
             item,
@@ -282,7 +291,6 @@ class Registry:
             actor=actor,
             now=now,
         )
-        await forget_status(self.cache, licence.ref)
         try:
             await licence.save(using_db=conn)
             await version.save(using_db=conn)
@@ -318,17 +326,20 @@ class Registry:
         if uow.is_postgres:
             query = query.select_for_update()
         licence = await query.first()
-        if licence is None:
+        if licence is None or not _in_scope(scope, licence.issuer_division):
+            # Outside its division a licence does not exist for the client: a 403
+            # would tell it which references are real.
             raise NotFound("no licence with that reference")
-        _scope_check(scope, licence.issuer_division)
         action = StatusAction(change.action)
         before = RegistryStatus(licence.status)
         after = next_status(before, action)
         now = self.clock.now()
-        await forget_status(self.cache, licence.ref)
+        # Under the row lock: no newer change can be under way.
+        await mark_pending(self.cache, {licence.ref: licence.status_seq + 1})
         licence.status = after.value
+        licence.status_seq += 1
         licence.updated_at = now
-        await licence.save(using_db=conn, update_fields=["status", "updated_at"])
+        await licence.save(using_db=conn, update_fields=["status", "status_seq", "updated_at"])
         await StatusChange.create(
             licence=licence,
             action=action.value,
@@ -361,9 +372,10 @@ class Registry:
 
     async def get(self, ref: str, scope: str | None = None) -> Licence:
         licence = await Licence.get_or_none(ref=ref)
-        if licence is None:
+        if licence is None or not _in_scope(scope, licence.issuer_division):
+            # Outside its division a licence does not exist for the client: a 403
+            # would tell it which references are real.
             raise NotFound("no licence with that reference")
-        _scope_check(scope, licence.issuer_division)
         return licence
 
     def view(self, licence: Licence) -> LicenceOut:
@@ -621,7 +633,11 @@ class Registry:
     def _after_commit_status(self, uow: UnitOfWork, licence: Licence) -> None:
         live = live_status(licence)
         ref, cache = licence.ref, self.cache
-        uow.after_commit(lambda: write_status(cache, ref, live))
+
+        async def write() -> None:
+            await write_status(cache, ref, live)
+
+        uow.after_commit(write)
 
 
 def holder_ref(item: PreparedVersion) -> HolderRef:
@@ -689,12 +705,16 @@ def stamp_licence(
     valid_until: date | None,
     now: datetime,
 ) -> str:
-    """Make ``licence`` carry the version ``item`` (holder, issuer, validity); its identifier."""
+    """Make ``licence`` carry the version ``item`` (holder, issuer, validity); its identifier.
+
+    A new current version is a status change for the cache: ``status_seq`` is incremented.
+    """
     data = item.data
     licence.holder_person = person
     licence.holder_enterprise = enterprise
     licence.vehicle = vehicle
     licence.version = data.version
+    licence.status_seq += 1
     licence.valid_from, licence.valid_until = valid_from, valid_until
     licence.issuer_uscc, licence.issuer_name = data.issuer.uscc, data.issuer.name
     licence.issuer_division = data.issuer.division
@@ -768,7 +788,7 @@ def outbox_event(
 
 def live_status(licence: Licence) -> LiveStatus:
     """What the status cache holds for ``licence``."""
-    return LiveStatus(licence.status, licence.version, licence.valid_until)
+    return LiveStatus(licence.status, licence.version, licence.valid_until, licence.status_seq)
 
 
 def _date(value: object) -> date | None:

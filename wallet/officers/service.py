@@ -1,25 +1,30 @@
 """Officer accounts, sign-in and device-bound sessions.
 
 Passwords are Argon2id hashes (argon2-cffi defaults: memory-hard). A session
-token (256 random bits) is kept in the cache under its SM3 hash with the
-officer's id, badge, division, role and the enforcement device it was issued
-to; every request must come from that device. Failed sign-ins are counted per
-badge and locked out for a while after five.
+token (256 random bits) is stored under its SM3 hash, never itself: durably
+in the database (``officer_session``) and, for the hot path, in the cache
+with the officer's id, badge, division, role and the enforcement device it
+was issued to; every request must come from that device. Sign-in attempts
+are throttled by source and by badge (:mod:`wallet.officers.throttle`).
 
-Each process remembers the sessions it has read for :data:`SESSION_MEMO`
-seconds, so a scan does not cost a cache round trip for the token. The price
-is a revocation delay: a sign-out through another process (or the cache
-entry expiring or being deleted) takes effect here up to that many seconds
-later; a sign-out through this process takes effect at once.
+Every request reads its session from the cache (one round trip; there is no
+per-process copy, so an ended session is refused by the next request in any
+process). A cache entry lives at most :data:`SESSION_RECHECK` seconds and is
+refilled from the database, which is the record: signing out and disabling
+delete the rows first, then the cache entries. With the cache down, sessions
+are read from the database (and sign-in writes only there); a cache entry
+that could not be deleted during an outage lapses at most
+:data:`SESSION_RECHECK` seconds after the cache is back, since the row it
+would be refilled from is gone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
-import time
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
@@ -27,20 +32,23 @@ import orjson
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from tortoise.transactions import in_transaction
 
 from wallet import identifiers
+from wallet.clock import Clock
 from wallet.crypto import sm3
-from wallet.errors import Conflict, NotFound, RateLimited, Unauthorized, ValidationFailed
-from wallet.officers.models import Officer
+from wallet.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from wallet.officers.models import Officer, OfficerSessionRecord
+from wallet.officers.throttle import SignInThrottle
 from wallet.vault import Vault
 
-__all__ = ["OfficerRole", "OfficerSession", "Officers"]
+__all__ = ["SESSION_RECHECK", "BadCredentials", "OfficerRole", "OfficerSession", "Officers"]
 
-SESSION_MEMO: Final = 5.0
-"""Seconds a process may reuse a session it read from the cache (the revocation delay)."""
-_MEMO_SIZE: Final = 4096
-_FAILED_LIMIT: Final = 5
-_LOCKOUT: Final = 900
+log = logging.getLogger(__name__)
+
+SESSION_RECHECK: Final = 60
+"""Seconds a cache entry may answer for a session before it is read again from the database."""
 _HASHER: Final = PasswordHasher()
 # A real hash to check against when the badge is unknown, so timing does not
 # reveal which badges exist.
@@ -66,20 +74,31 @@ class BadCredentials(Unauthorized):
     title = "Badge, password or device not accepted"
 
 
-def _session_key(token: str) -> str:
-    return "rtel:officer-session:" + sm3(token.encode()).hex()
+def _token_hash(token: str) -> str:
+    return sm3(token.encode()).hex()
+
+
+def _cache_key(token_hash: str) -> str:
+    return "rtel:officer-session:" + token_hash
 
 
 class Officers:
+    """Officer accounts and their sessions, over the database, the cache and the clock."""
+
     def __init__(
-        self, vault: Vault, cache: Redis, session_ttl: int, session_memo: float = SESSION_MEMO
+        self,
+        vault: Vault,
+        cache: Redis,
+        clock: Clock,
+        session_ttl: int,
+        session_recheck: int = SESSION_RECHECK,
     ) -> None:
         self.vault = vault
         self.cache = cache
+        self.clock = clock
         self.session_ttl = session_ttl
-        self.session_memo = session_memo
-        # SM3 of the token -> (monotonic deadline, session): never the token itself.
-        self._memo: dict[str, tuple[float, OfficerSession]] = {}
+        self.session_recheck = session_recheck
+        self.throttle = SignInThrottle(cache, clock)
 
     async def add(
         self,
@@ -118,71 +137,146 @@ class Officers:
         )
 
     async def set_enabled(self, badge: str, enabled: bool) -> Officer:
-        officer = await Officer.get_or_none(badge=badge)
-        if officer is None:
-            raise NotFound("no officer with that badge")
-        officer.enabled = enabled
-        await officer.save(update_fields=["enabled"])
+        """Enable or disable an officer; disabling ends every session of the officer at once."""
+        async with in_transaction("default"):
+            officer = await Officer.get_or_none(badge=badge)
+            if officer is None:
+                raise NotFound("no officer with that badge")
+            officer.enabled = enabled
+            await officer.save(update_fields=["enabled"])
+            ended: list[str] = []
+            if not enabled:
+                records = OfficerSessionRecord.filter(officer_id=officer.id)
+                ended = [record.token_hash for record in await records.only("token_hash")]
+                await OfficerSessionRecord.filter(officer_id=officer.id).delete()
+        # After the commit: a refill racing with this reads the rows again after
+        # writing, so it either sees them gone or is deleted here.
+        await self._forget(ended)
         return officer
 
     async def sign_in(
-        self, badge: str, password: str, device_id: str
+        self, badge: str, password: str, device_id: str, source: str
     ) -> tuple[str, OfficerSession]:
-        """A new session token for the officer on ``device_id``."""
-        failures_key = f"rtel:officer-failures:{badge}"
-        failures = await self.cache.get(failures_key)
-        if failures is not None and int(failures) >= _FAILED_LIMIT:
-            raise RateLimited("too many failed sign-ins; try again later", retry_after=_LOCKOUT)
+        """A new session token for the officer on ``device_id``, signing in from ``source``.
+
+        Raises :class:`~wallet.officers.throttle.TooManySignIns` (429) when
+        the source or the badge must wait, :class:`BadCredentials` otherwise.
+        """
+        await self.throttle.attempt(badge, source)
         officer = await Officer.get_or_none(badge=badge)
         ok = await asyncio.to_thread(
             _check, officer.password_hash if officer else _DUMMY_HASH, password
         )
         if officer is None or not ok or not officer.enabled or officer.device_id != device_id:
-            async with self.cache.pipeline(transaction=True) as pipe:
-                pipe.incr(failures_key)
-                pipe.expire(failures_key, _LOCKOUT)
-                await pipe.execute()
             raise BadCredentials()
-        await self.cache.delete(failures_key)
+        await self.throttle.succeeded(badge, source)
         session = OfficerSession(
             officer.id, officer.badge, officer.division, officer.role, officer.device_id
         )
         token = secrets.token_urlsafe(32)
-        await self.cache.set(
-            _session_key(token), orjson.dumps(asdict(session)), ex=self.session_ttl
+        token_hash = _token_hash(token)
+        now = self.clock.now()
+        await OfficerSessionRecord.filter(expires_at__lte=now).delete()
+        await OfficerSessionRecord.create(
+            token_hash=token_hash,
+            officer_id=officer.id,
+            device_id=device_id,
+            created_at=now,
+            expires_at=now + timedelta(seconds=self.session_ttl),
         )
+        try:
+            await self.cache.set(
+                _cache_key(token_hash),
+                orjson.dumps(asdict(session)),
+                ex=min(self.session_recheck, self.session_ttl),
+            )
+        except (RedisError, OSError):
+            log.warning("officer session stored in the database only: cache unavailable")
         return token, session
 
     async def session(self, token: str, device_id: str | None) -> OfficerSession:
-        """The session of ``token``; 401 if unknown, expired or used from another device.
+        """The session of ``token``; 401 if unknown, ended, expired or used from another device.
 
-        Read from the cache, or from this process's memory if it was read less
-        than :attr:`session_memo` seconds ago (see the module docstring).
+        Read from the cache, else from the database (refilling the cache when
+        it is reachable); see the module docstring.
         """
-        key = _session_key(token)
-        now = time.monotonic()
-        memo = self._memo.get(key)
-        if memo is not None and memo[0] > now:
-            session = memo[1]
-        else:
+        token_hash = _token_hash(token)
+        key = _cache_key(token_hash)
+        cache_up = True
+        try:
             raw = await self.cache.get(key)
-            if raw is None:
-                self._memo.pop(key, None)
-                raise Unauthorized("sign in again")
+        except (RedisError, OSError):
+            cache_up, raw = False, None
+        if raw is not None:
             session = OfficerSession(**orjson.loads(raw))
-            if len(self._memo) >= _MEMO_SIZE:
-                self._memo = {k: v for k, v in self._memo.items() if v[0] > now}
-                if len(self._memo) >= _MEMO_SIZE:
-                    self._memo.clear()
-            self._memo[key] = (now + self.session_memo, session)
+        else:
+            found = await self._from_database(token_hash)
+            if found is None:
+                raise Unauthorized("sign in again")
+            session, expires_at = found
+            if cache_up:
+                await self._refill(token_hash, session, expires_at)
         if device_id != session.device_id:
             raise Unauthorized("this token belongs to another device")
         return session
 
     async def sign_out(self, token: str) -> None:
-        key = _session_key(token)
-        self._memo.pop(key, None)
-        await self.cache.delete(key)
+        """End the session of ``token`` (the database record first, then the cache entry)."""
+        token_hash = _token_hash(token)
+        try:
+            await OfficerSessionRecord.filter(token_hash=token_hash).delete()
+        finally:
+            # Even with the database down the token stops working from the cache.
+            await self._forget([token_hash])
+
+    async def _from_database(self, token_hash: str) -> tuple[OfficerSession, datetime] | None:
+        record = (
+            await OfficerSessionRecord.filter(
+                token_hash=token_hash, expires_at__gt=self.clock.now(), officer__enabled=True
+            )
+            .select_related("officer")
+            .first()
+        )
+        if record is None:
+            return None
+        officer = record.officer
+        session = OfficerSession(
+            officer.id, officer.badge, officer.division, officer.role, record.device_id
+        )
+        return session, record.expires_at
+
+    async def _refill(self, token_hash: str, session: OfficerSession, expires_at: datetime) -> None:
+        remaining = int((expires_at - self.clock.now()).total_seconds())
+        if remaining < 1:
+            return
+        key = _cache_key(token_hash)
+        try:
+            await self.cache.set(
+                key, orjson.dumps(asdict(session)), ex=min(self.session_recheck, remaining)
+            )
+        except (RedisError, OSError):
+            log.warning("officer session not cached: cache unavailable")
+            return
+        # Read the record again after writing: a session ended meanwhile (its
+        # row deleted before the ender deletes the cache entry) is not brought
+        # back by this refill.
+        try:
+            still = await OfficerSessionRecord.exists(token_hash=token_hash, officer__enabled=True)
+        except Exception:  # not confirmed, for whatever reason: withdraw the refill
+            still = False
+        if not still:
+            await self._forget([token_hash])
+
+    async def _forget(self, token_hashes: list[str]) -> None:
+        if not token_hashes:
+            return
+        try:
+            await self.cache.delete(*map(_cache_key, token_hashes))
+        except (RedisError, OSError):
+            log.warning(
+                "ended officer sessions remain in the cache for up to %d s after it is back",
+                self.session_recheck,
+            )
 
 
 def _check(password_hash: str, password: str) -> bool:

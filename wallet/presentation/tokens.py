@@ -6,6 +6,11 @@ licence ref), ``knd`` (the kind's catalogue sequence, e.g. ``D071``), ``iss``
 credential (``typ`` ``rtel-cred``, the same claims plus ``idx``, its place in
 the province's status list, lifetime up to 7 days) followed by ``~`` and the
 8-digit TOTP code of the moment: ``<credential>~<code>``.
+
+Every character of a presentation, and every digit and identifier in its
+header and claims, is ASCII (DESIGN §7): a fullwidth or mathematical digit
+would otherwise spell the same code, division or kind another way, and a
+second spelling of a code is a second replay key.
 """
 
 from __future__ import annotations
@@ -35,11 +40,17 @@ QR_TYPE: Final = "rtel-qr"
 CREDENTIAL_TYPE: Final = "rtel-cred"
 MAX_QR_LIFETIME: Final = 300
 MAX_CREDENTIAL_LIFETIME: Final = 7 * 86400
-_CODE: Final = re.compile(r"\d{8}")
+# Explicit ASCII classes, used with fullmatch only: ``\d`` matches any Unicode
+# digit, and ``$`` matches before a trailing newline.
+_CODE: Final = re.compile(r"[0-9]{8}")
 _REF: Final = re.compile(r"L[A-Z2-7]{16}")
-_DIVISION: Final = re.compile(r"\d{6}")
+_DIVISION: Final = re.compile(r"[0-9]{6}")
 _JTI: Final = re.compile(r"[A-Za-z0-9_-]{16,43}")
-_KIND: Final = re.compile(r"D\d{3}")
+_KIND: Final = re.compile(r"D[0-9]{3}")
+_KID: Final = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+# Scanners may add a line end; only ASCII blanks are taken off (str.strip()
+# would also take U+3000 and other Unicode spaces).
+_BLANKS: Final = " \t\r\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,10 +157,15 @@ def parse_presentation(text: str) -> ParsedPresentation:
 
     No signature or time check happens here: those belong to the verdict.
     """
-    token_text, sep, code = text.strip().partition("~")
+    text = text.strip(_BLANKS)
+    if not text.isascii():
+        raise jws.MalformedToken("a presentation is ASCII only")
+    token_text, sep, code = text.partition("~")
     if sep and not _CODE.fullmatch(code):
-        raise jws.MalformedToken("the offline code must be 8 digits")
+        raise jws.MalformedToken("the offline code must be 8 digits 0-9")
     token = jws.decode(token_text)
+    if not _KID.fullmatch(token.kid):
+        raise jws.MalformedToken("the header kid is not an ASCII key id")
     typ = token.header.get("typ")
     if typ != (CREDENTIAL_TYPE if sep else QR_TYPE):
         raise jws.MalformedToken("token type does not match the presentation mode")

@@ -15,6 +15,7 @@ comes from the last byte of the 32-byte MAC).
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Final
 
 import pyotp
@@ -23,6 +24,7 @@ __all__ = ["DIGITS", "PERIOD", "new_seed", "offline_code", "verify_offline_code"
 
 DIGITS: Final = 8
 PERIOD: Final = 30
+_CODE: Final = re.compile(r"[0-9]{8}")
 
 
 def _sm3() -> object:
@@ -44,5 +46,11 @@ def offline_code(seed: str, at: int) -> str:
 
 
 def verify_offline_code(seed: str, code: str, at: int, window: int = 1) -> bool:
-    """True when ``code`` is the code of ``at`` or of ``window`` steps either side."""
+    """True when ``code`` is the code of ``at`` or of ``window`` steps either side.
+
+    Only the ASCII spelling is a code: pyotp compares after NFKC
+    normalisation, which would take ``９``, ``𝟗`` and ``9`` for the same digit.
+    """
+    if not _CODE.fullmatch(code):
+        return False
     return bool(_totp(seed).verify(code, for_time=at, valid_window=window))

@@ -21,6 +21,9 @@ class VerificationRecord(Model):
     verdict = fields.CharField(max_length=24)
     licence_ref = fields.CharField(max_length=24, null=True, db_index=True)
     token_id = fields.CharField(max_length=64, null=True, db_index=True)
+    # Written with the row, so that a row spooled during a database outage
+    # (wallet.verification.spool) is stored once however often it is drained.
+    record_id = fields.UUIDField(unique=True, null=True)
 
     class Meta:
         table = "verification_record"

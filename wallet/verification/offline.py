@@ -1,11 +1,14 @@
 """The offline verifier, for enforcement-app vendors: (trust list, status list, QR, now) → verdict.
 
 It runs the same token checks as the online verifier
-(:func:`wallet.verification.verdict.check_token`). It cannot check the TOTP
-code (the seed stays on the server), replay (it sees no other officer's
-scans), nor a newer version; live status comes only from the last status
-list, and only for offline credentials (they carry ``idx``). The result
-names the checks it could not make and the age of its status list.
+(:func:`wallet.verification.verdict.check_token`) and answers from the same
+:class:`~wallet.verification.verdict.Verdict` enum. It cannot check the TOTP
+code (the seed stays on the server, so it never answers ``code_mismatch``),
+replay (it sees no other officer's scans), a newer version, nor whether the
+signed ``knd`` and ``iss`` agree with the registry (``claims``); live status
+comes only from the last status list, and only for offline credentials (they
+carry ``idx``). The result names the checks it could not make and the age of
+its status list.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ __all__ = ["OfflineResult", "verify_offline"]
 
 @dataclass(frozen=True, slots=True)
 class OfflineResult:
+    """The verdict, the claims if the token parsed, the checks not made, the list's age (s)."""
+
     verdict: Verdict
     claims: Claims | None
     unchecked: tuple[str, ...]
@@ -37,7 +42,7 @@ def verify_offline(
     """The verdict an offline verifier can stand behind, with what it could not check."""
     checked = check_token(qr, trust, now, sm2)
     claims = checked.presentation.claims if checked.presentation else None
-    unchecked: list[str] = ["replay", "version"]
+    unchecked: list[str] = ["replay", "version", "claims"]
     if checked.presentation is not None and checked.presentation.offline:
         unchecked.insert(0, "totp")
     age = now - status_list.issued_at if status_list is not None else None

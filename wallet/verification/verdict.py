@@ -4,9 +4,11 @@ The checks of DESIGN §7 run in order: parse → key in the trust list and
 valid at ``iat`` → SM2 signature → time window → TOTP (offline mode) →
 replay → status. This module holds the pure parts shared by the online
 verifier and the offline function: :func:`check_token` (parse, key,
-signature, time) and :func:`status_verdict` (status). The online service
-adds TOTP, replay and the live status read; the offline function adds the
-status list and reports the checks it could not make.
+signature, time), :func:`status_verdict` (status) and
+:func:`disagreeing_claims` (the signed ``knd`` and ``iss`` against the
+registry's record of the version named). The online service adds TOTP,
+replay, the live status read and the registry record; the offline function
+adds the status list and reports the checks it could not make.
 """
 
 from __future__ import annotations
@@ -22,22 +24,36 @@ from wallet.errors import CryptoError
 from wallet.keys.models import KeyUse
 from wallet.keys.trust_list import TrustList
 from wallet.licences.status import LiveStatus
-from wallet.presentation.tokens import ParsedPresentation, parse_presentation
+from wallet.presentation.tokens import Claims, ParsedPresentation, parse_presentation
 
-__all__ = ["CLOCK_SKEW", "TokenCheck", "Verdict", "check_token", "status_verdict"]
+__all__ = [
+    "CLOCK_SKEW",
+    "TokenCheck",
+    "Verdict",
+    "check_token",
+    "disagreeing_claims",
+    "status_verdict",
+]
 
 CLOCK_SKEW: Final = 30
 """Seconds of clock difference between phone and verifier that are tolerated."""
 
 
 class Verdict(StrEnum):
+    """The answer to a verification: one of a closed set (DESIGN §7)."""
+
     VALID = "valid"
     EXPIRED = "expired"
+    """The licence's validity has ended."""
     NOT_YET_VALID = "not_yet_valid"
     REVOKED = "revoked"
     SUSPENDED = "suspended"
     CANCELLED = "cancelled"
     SUPERSEDED = "superseded"
+    QR_EXPIRED = "qr_expired"
+    """The code's own time window (``exp``) has passed: the holder refreshes it."""
+    CODE_MISMATCH = "code_mismatch"
+    """The offline code is not the credential's code of the moment."""
     BAD_SIGNATURE = "bad_signature"
     UNKNOWN_KEY = "unknown_key"
     REPLAYED = "replayed"
@@ -75,7 +91,7 @@ def check_token(
     if now + skew < claims.iat:
         return TokenCheck(Verdict.NOT_YET_VALID, presentation)
     if now - skew > claims.exp:
-        return TokenCheck(Verdict.EXPIRED, presentation)
+        return TokenCheck(Verdict.QR_EXPIRED, presentation)
     return TokenCheck(None, presentation)
 
 
@@ -103,3 +119,17 @@ def status_verdict(version: int, live: LiveStatus | None, today: date) -> Verdic
     if live.valid_until is not None and live.valid_until < today:
         return Verdict.EXPIRED
     return Verdict.VALID
+
+
+def disagreeing_claims(claims: Claims, *, knd: str, iss: str) -> tuple[str, ...]:
+    """The signed claims that disagree with the registry's record of version ``claims.ver``.
+
+    ``knd`` and ``iss`` are what a token minted for that version carries: the
+    kind's catalogue sequence and the issuing division. ``ver`` itself is
+    compared by :func:`status_verdict`.
+    """
+    return tuple(
+        name
+        for name, signed, stored in (("knd", claims.knd, knd), ("iss", claims.iss, iss))
+        if signed != stored
+    )
