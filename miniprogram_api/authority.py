@@ -31,10 +31,10 @@ from wallet.licences.schemas import (
     VersionIn,
     VersionOut,
 )
-from wallet.licences.service import division_scope
+from wallet.licences.search import division_scope
 from wallet.runtime import Runtime
 from wallet.schemas import KIND_PATTERN, REF_PATTERN
-from wallet.uow import unit_of_work
+from wallet.uow import read_only, unit_of_work
 
 __all__ = ["operations"]
 
@@ -97,33 +97,36 @@ async def change_status(request: Request) -> Response:
 async def get_licence(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     client, _ = await authenticated_client(request, runtime, 0)
-    licence = await runtime.registry.get(
-        request.path_params["ref"], division_scope(client.division)
-    )
+    async with read_only() as uow:
+        licence = await runtime.registry.get(
+            uow, request.path_params["ref"], division_scope(client.division)
+        )
     return json_response(runtime.registry.view(licence))
 
 
 async def get_version(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     client, _ = await authenticated_client(request, runtime, 0)
-    licence = await runtime.registry.get(
-        request.path_params["ref"], division_scope(client.division)
-    )
-    return json_response(
-        await runtime.registry.version_view(licence, request.path_params["version"])
-    )
+    async with read_only() as uow:
+        licence = await runtime.registry.get(
+            uow, request.path_params["ref"], division_scope(client.division)
+        )
+        version = await runtime.registry.version_view(uow, licence, request.path_params["version"])
+    return json_response(version)
 
 
 async def list_licences(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     client, _ = await authenticated_client(request, runtime, 0)
     query = parse_query(request, ListQuery)
-    items, cursor = await runtime.registry.search(
-        SearchIn(kind=query.kind, cursor=query.cursor, limit=query.limit),
-        status=query.status,
-        division=query.division,
-        scope=division_scope(client.division),
-    )
+    async with read_only() as uow:
+        items, cursor = await runtime.registry.search(
+            uow,
+            SearchIn(kind=query.kind, cursor=query.cursor, limit=query.limit),
+            status=query.status,
+            division=query.division,
+            scope=division_scope(client.division),
+        )
     return json_response(LicencePage(items=items, next_cursor=cursor))
 
 
@@ -131,7 +134,10 @@ async def search_licences(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     client, body = await authenticated_client(request, runtime, 4096)
     query = parse_json(body, SearchIn)
-    items, cursor = await runtime.registry.search(query, scope=division_scope(client.division))
+    async with read_only() as uow:
+        items, cursor = await runtime.registry.search(
+            uow, query, scope=division_scope(client.division)
+        )
     return json_response(LicencePage(items=items, next_cursor=cursor))
 
 

@@ -23,14 +23,13 @@ import orjson
 
 from httpkit.combined import create_app
 from httpkit.inprocess import LifespanApp
-from wallet.accounts.wiring import HolderServices, install_holder_services
 from wallet.authority.signing import create_client, sign_request
 from wallet.errors import Conflict
 from wallet.licences.catalogue import get_kind
 from wallet.licences.samples import sample_face, sample_issuer
-from wallet.officers.models import Officer
 from wallet.runtime import Runtime
 from wallet.settings import Settings
+from wallet.uow import unit_of_work
 from wallet.wechat.standin import StandinServer
 
 __all__ = ["run_demo"]
@@ -118,21 +117,20 @@ async def _feed(http: httpx.AsyncClient, rt: Runtime, bodies: list[dict[str, Any
 async def _officer(rt: Runtime) -> str:
     password = secrets.token_urlsafe(12)
     try:
-        await rt.officers.add(
-            badge=BADGE,
-            name="演示执法员",
-            division=DIVISION,
-            role="inspector",
-            password=password,
-            device_id=ENFORCEMENT_DEVICE,
-            now=rt.clock.now(),
-        )
+        async with unit_of_work() as uow:
+            await rt.officers.add(
+                uow,
+                badge=BADGE,
+                name="演示执法员",
+                division=DIVISION,
+                role="inspector",
+                password=password,
+                device_id=ENFORCEMENT_DEVICE,
+                now=rt.clock.now(),
+            )
     except Conflict:
-        from argon2 import PasswordHasher
-
-        await Officer.filter(badge=BADGE).update(
-            password_hash=PasswordHasher().hash(password), enabled=True
-        )
+        async with unit_of_work() as uow:
+            await rt.officers.reset_password(uow, BADGE, password)
     return password
 
 
@@ -166,11 +164,11 @@ async def run_demo(settings: Settings, out_dir: Path) -> str:
     standin = StandinServer(
         app_id=settings.wechat_app_id, app_secret=settings.wechat_app_secret
     ).start()
+    settings = settings.model_copy(update={"wechat_api_base": standin.url})
     try:
         async with LifespanApp(create_app(settings)) as app:
             rt: Runtime = app.state["runtime"]
             await rt.keys.init([PROVINCE])
-            install_holder_services(rt, HolderServices.build(rt, wechat_api_base=standin.url))
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://demo") as http:
                 driver, fleet = _bodies()

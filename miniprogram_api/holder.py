@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from httpkit.operations import Operation, json_response, parse_body
-from miniprogram_api.holder_auth import bearer_token, holder_session, services
+from miniprogram_api.holder_auth import bearer_token, holder_session, runtime_of
 from wallet.accounts.schemas import (
     FaceVerificationIn,
     FaceVerificationOut,
@@ -20,13 +20,13 @@ from wallet.accounts.schemas import (
     SessionOut,
     TransportKeyOut,
 )
-from wallet.uow import unit_of_work
+from wallet.uow import read_only, unit_of_work
 
 __all__ = ["operations"]
 
 
 async def create_session(request: Request) -> Response:
-    accounts = services(request).accounts
+    accounts = runtime_of(request).accounts
     body = await parse_body(request, SessionIn)
     login = await accounts.wechat_login(body.code)
     async with unit_of_work() as uow:
@@ -35,45 +35,53 @@ async def create_session(request: Request) -> Response:
 
 
 async def renew_session(request: Request) -> Response:
-    return json_response(await services(request).accounts.renew(bearer_token(request)))
+    token = bearer_token(request)
+    async with read_only() as uow:
+        out = await runtime_of(request).accounts.renew(uow, token)
+    return json_response(out)
 
 
 async def delete_session(request: Request) -> Response:
-    await services(request).accounts.revoke(bearer_token(request))
+    await runtime_of(request).accounts.revoke(bearer_token(request))
     return Response(status_code=204)
 
 
 async def transport_key(request: Request) -> Response:
-    return json_response(services(request).accounts.transport_key())
+    return json_response(runtime_of(request).accounts.transport_key())
 
 
 async def get_identity(request: Request) -> Response:
     session = await holder_session(request)
-    return json_response(await services(request).accounts.identity_of(session))
+    async with read_only() as uow:
+        out = await runtime_of(request).accounts.identity_of(uow, session)
+    return json_response(out)
 
 
 async def start_face_verification(request: Request) -> Response:
     session = await holder_session(request)
     body = await parse_body(request, FaceVerificationIn)
-    out = await services(request).accounts.open_face_verification(session, body)
+    async with read_only() as uow:
+        out = await runtime_of(request).accounts.open_face_verification(uow, session, body)
     return json_response(out, 201)
 
 
 async def bind_identity(request: Request) -> Response:
-    accounts = services(request).accounts
+    accounts = runtime_of(request).accounts
     session = await holder_session(request)
     body = await parse_body(request, IdentityIn)
-    verified = await accounts.verify_identity(session, body, "bind")
+    async with read_only() as uow:
+        verified = await accounts.verify_identity(uow, session, body, "bind")
     async with unit_of_work() as uow:
         out = await accounts.bind(uow, session, verified)
     return json_response(out)
 
 
 async def rebind_identity(request: Request) -> Response:
-    accounts = services(request).accounts
+    accounts = runtime_of(request).accounts
     session = await holder_session(request)
     body = await parse_body(request, IdentityIn)
-    verified = await accounts.verify_identity(session, body, "rebind")
+    async with read_only() as uow:
+        verified = await accounts.verify_identity(uow, session, body, "rebind")
     async with unit_of_work() as uow:
         out = await accounts.rebind(uow, session, verified)
     return json_response(out)

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from wallet.accounts.sessions import HolderSession, SessionRequired
-from wallet.accounts.wiring import HolderServices, holder_services
+from wallet.accounts.sessions import SessionRequired
+from wallet.holders.principal import HolderSession
 from wallet.runtime import Runtime
+from wallet.uow import read_only
 
-__all__ = ["HolderSession", "bearer_token", "holder_session", "services"]
+__all__ = ["HolderSession", "bearer_token", "holder_session", "runtime_of"]
 
 
-def services(request: Request) -> HolderServices:
-    """The holder services of the request's runtime."""
+def runtime_of(request: Request) -> Runtime:
+    """The runtime the lifespan opened."""
     runtime: Runtime = request.state.runtime
-    return holder_services(runtime)
+    return runtime
 
 
 def bearer_token(request: Request) -> str:
@@ -31,5 +32,7 @@ def bearer_token(request: Request) -> str:
 
 async def holder_session(request: Request) -> HolderSession:
     """The caller's session: 401 without a live token, 422 for a malformed X-Device-Id."""
-    sessions = services(request).accounts.sessions
-    return await sessions.resolve(bearer_token(request), request.headers.get("x-device-id"))
+    accounts = runtime_of(request).accounts
+    token, device = bearer_token(request), request.headers.get("x-device-id")
+    async with read_only() as uow:
+        return await accounts.session(uow, token, device)

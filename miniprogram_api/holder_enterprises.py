@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from httpkit.operations import Operation, Param, json_response, parse_body
-from miniprogram_api.holder_auth import holder_session, services
+from miniprogram_api.holder_auth import holder_session, runtime_of
 from wallet.enterprises.schemas import (
     AgentIn,
     AgentList,
@@ -17,35 +17,39 @@ from wallet.enterprises.schemas import (
 )
 from wallet.errors import NotFound
 from wallet.schemas import USCC_PATTERN, UUID_PATTERN
-from wallet.uow import unit_of_work
+from wallet.uow import read_only, unit_of_work
 
 __all__ = ["operations"]
 
 
 async def list_enterprises(request: Request) -> Response:
     session = await holder_session(request)
-    return json_response(await services(request).enterprises.enterprises(session))
+    async with read_only() as uow:
+        out = await runtime_of(request).enterprises.enterprises(uow, session)
+    return json_response(out)
 
 
 async def bind_enterprise(request: Request) -> Response:
     session = await holder_session(request)
     body = await parse_body(request, EnterpriseBindIn, 1024)
     async with unit_of_work() as uow:
-        out = await services(request).enterprises.bind(uow, session, body)
+        out = await runtime_of(request).enterprises.bind(uow, session, body)
     return json_response(out)
 
 
 async def list_agents(request: Request) -> Response:
     session = await holder_session(request)
     uscc = request.path_params["uscc"]
-    return json_response(await services(request).enterprises.agents(session, uscc))
+    async with read_only() as uow:
+        out = await runtime_of(request).enterprises.agents(uow, session, uscc)
+    return json_response(out)
 
 
 async def grant_agent(request: Request) -> Response:
     session = await holder_session(request)
     body = await parse_body(request, AgentIn)
     async with unit_of_work() as uow:
-        out = await services(request).enterprises.grant(
+        out = await runtime_of(request).enterprises.grant(
             uow, session, request.path_params["uscc"], body
         )
     return json_response(out, 201)
@@ -54,7 +58,7 @@ async def grant_agent(request: Request) -> Response:
 async def revoke_agent(request: Request) -> Response:
     session = await holder_session(request)
     async with unit_of_work() as uow:
-        out = await services(request).enterprises.revoke(
+        out = await runtime_of(request).enterprises.revoke(
             uow, session, request.path_params["uscc"], request.path_params["agent_id"]
         )
     return json_response(out)

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from httpkit.operations import Operation, Param, json_response, parse_body, parse_query
-from miniprogram_api.holder_auth import holder_session, services
+from miniprogram_api.holder_auth import holder_session, runtime_of
 from wallet.activation.schemas import ActivationIn, ActivationOut, DeactivationOut
 from wallet.claims.errors import LicenceNotFound
 from wallet.claims.schemas import (
@@ -18,7 +18,7 @@ from wallet.claims.schemas import (
     ListingQuery,
 )
 from wallet.schemas import REF_PATTERN
-from wallet.uow import unit_of_work
+from wallet.uow import read_only, unit_of_work
 
 __all__ = ["operations"]
 
@@ -28,7 +28,9 @@ MAX_CLAIM_BODY = 3 * 1024 * 1024  # a 2 MB photo in base64, and the JSON around 
 async def list_holder_licences(request: Request) -> Response:
     session = await holder_session(request)
     query = parse_query(request, ListingQuery)
-    return json_response(await services(request).listing.licences(session, query))
+    async with read_only() as uow:
+        out = await runtime_of(request).listing.licences(uow, session, query)
+    return json_response(out)
 
 
 async def claim_licence(request: Request) -> Response:
@@ -37,7 +39,7 @@ async def claim_licence(request: Request) -> Response:
     empty = headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers
     body = ClaimIn() if empty else await parse_body(request, ClaimIn, MAX_CLAIM_BODY)
     async with unit_of_work() as uow:
-        out = await services(request).claims.claim(uow, session, request.path_params["ref"], body)
+        out = await runtime_of(request).claims.claim(uow, session, request.path_params["ref"], body)
     return json_response(out, 201 if out.created else 200)
 
 
@@ -45,7 +47,7 @@ async def claim_licences(request: Request) -> Response:
     session = await holder_session(request)
     body = await parse_body(request, BulkClaimIn)
     async with unit_of_work() as uow:
-        out = await services(request).claims.claim_many(uow, session, body)
+        out = await runtime_of(request).claims.claim_many(uow, session, body)
     return json_response(out)
 
 
@@ -53,7 +55,7 @@ async def activate_licence(request: Request) -> Response:
     session = await holder_session(request)
     body = await parse_body(request, ActivationIn, 4096)
     async with unit_of_work() as uow:
-        out = await services(request).activations.activate(
+        out = await runtime_of(request).activations.activate(
             uow, session, request.path_params["ref"], body
         )
     return json_response(out, 201)
@@ -62,7 +64,7 @@ async def activate_licence(request: Request) -> Response:
 async def deactivate_licence(request: Request) -> Response:
     session = await holder_session(request)
     async with unit_of_work() as uow:
-        out = await services(request).activations.deactivate(
+        out = await runtime_of(request).activations.deactivate(
             uow, session, request.path_params["ref"]
         )
     return json_response(out)

@@ -11,13 +11,12 @@ from starlette.responses import Response
 
 from httpkit.operations import Operation, Param, json_response, parse_json, parse_query
 from miniprogram_api.authority import authenticated_client
-from miniprogram_api.holder_auth import services
 from wallet.claims.schemas import RejectIn, ReviewOut, ReviewPage, ReviewQuery
 from wallet.errors import NotFound
-from wallet.licences.service import division_scope
+from wallet.licences.search import division_scope
 from wallet.runtime import Runtime
 from wallet.schemas import UUID_PATTERN
-from wallet.uow import unit_of_work
+from wallet.uow import read_only, unit_of_work
 
 __all__ = ["operations"]
 
@@ -26,16 +25,18 @@ async def list_pending_claims(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     client, _ = await authenticated_client(request, runtime, 0)
     query = parse_query(request, ReviewQuery)
-    page = await services(request).claims.pending(division_scope(client.division), query)
+    async with read_only() as uow:
+        page = await runtime.claims.pending(uow, division_scope(client.division), query)
     return json_response(page)
 
 
 async def claim_photo(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     client, _ = await authenticated_client(request, runtime, 0)
-    image = await services(request).claims.photo(
-        division_scope(client.division), request.path_params["claim_id"]
-    )
+    async with read_only() as uow:
+        image = await runtime.claims.photo(
+            uow, division_scope(client.division), request.path_params["claim_id"]
+        )
     return Response(image, media_type="image/jpeg")
 
 
@@ -43,7 +44,7 @@ async def approve_claim(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     client, _ = await authenticated_client(request, runtime, 1024)
     async with unit_of_work() as uow:
-        out = await services(request).claims.approve(
+        out = await runtime.claims.approve(
             uow, client.actor, division_scope(client.division), request.path_params["claim_id"]
         )
     return json_response(out)
@@ -54,7 +55,7 @@ async def reject_claim(request: Request) -> Response:
     client, body = await authenticated_client(request, runtime, 4096)
     reason = parse_json(body, RejectIn)
     async with unit_of_work() as uow:
-        out = await services(request).claims.reject(
+        out = await runtime.claims.reject(
             uow,
             client.actor,
             division_scope(client.division),

@@ -16,7 +16,8 @@ from wallet.errors import NotFound
 from wallet.presentation.render import render_png, render_svg
 from wallet.runtime import Runtime
 from wallet.schemas import REF_PATTERN
-from wallet.verification.models import VerificationRecord
+from wallet.uow import read_only
+from wallet.verification.repository import VerificationRepository
 from wallet.verification.verdict import Verdict
 
 __all__ = ["operations"]
@@ -56,9 +57,10 @@ async def present(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     session = await holder_session(request)
     query = parse_query(request, PresentationQuery)
-    shown = await runtime.presenter.present(
-        request.path_params["ref"], session.account_id, session.device_id, query.lifetime
-    )
+    async with read_only() as uow:
+        shown = await runtime.presenter.present(
+            uow, request.path_params["ref"], session.account_id, session.device_id, query.lifetime
+        )
     headers = {"X-QR-Expires-At": shown.expires_at.isoformat()}
     # Every format mints a new presentation: 201 whichever way it is drawn.
     if query.format == "png":
@@ -77,12 +79,10 @@ async def verifications(request: Request) -> Response:
     session = await holder_session(request)
     query = parse_query(request, PageQuery)
     ref = request.path_params["ref"]
-    if not await runtime.presenter.holds(ref, session.account_id):
-        raise NotFound("no such licence among yours")
-    rows_q = VerificationRecord.filter(licence_ref=ref)
-    if query.cursor is not None:
-        rows_q = rows_q.filter(id__lt=query.cursor)
-    rows = await rows_q.order_by("-id").limit(query.limit + 1)
+    async with read_only() as uow:
+        if not await runtime.presenter.holds(uow, ref, session.account_id):
+            raise NotFound("no such licence among yours")
+        rows = await VerificationRepository().history(uow, ref, query.cursor, query.limit + 1)
     items = [
         VerificationSeen(
             at=r.at,

@@ -6,13 +6,14 @@ a PostgreSQL server (a fresh database is created for the run and dropped
 after) and ``REDIS_URL`` a Redis database (flushed before each test). The
 schema is built by the real migrations. The combined app's real lifespan runs
 once per session; every test starts from empty tables and an empty cache.
+The runtime's WeChat gateway talks to the WeChat stand-in over real HTTP.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -25,8 +26,11 @@ from httpkit.inprocess import LifespanApp
 from wallet.db import migrate_database
 from wallet.runtime import Runtime
 from wallet.settings import Settings, load_settings
+from wallet.wechat.standin import StandinServer
 
 TEST_MASTER_KEY = "6d" * 32  # fixed, test-only; never a production key
+WECHAT_APP_ID, WECHAT_APP_SECRET = "wx0000000000000000", "dev-secret"
+CLAIM_TEMPLATE = "tmpl-claim-review"
 
 
 def _leg() -> str:
@@ -67,7 +71,14 @@ def tmp_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-async def settings(tmp_data_dir: Path) -> AsyncIterator[Settings]:
+def standin() -> Iterator[StandinServer]:
+    """The WeChat stand-in on a free loopback port, for the whole run."""
+    with StandinServer(app_id=WECHAT_APP_ID, app_secret=WECHAT_APP_SECRET) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+async def settings(tmp_data_dir: Path, standin: StandinServer) -> AsyncIterator[Settings]:
     env_db = os.environ.get("DATABASE_URL", "")
     admin = None
     if env_db.startswith("postgres"):
@@ -80,6 +91,10 @@ async def settings(tmp_data_dir: Path) -> AsyncIterator[Settings]:
         data_dir=tmp_data_dir,
         master_key=TEST_MASTER_KEY,
         master_key_file=None,
+        wechat_app_id=WECHAT_APP_ID,
+        wechat_app_secret=WECHAT_APP_SECRET,
+        wechat_api_base=standin.url,
+        wechat_claim_template_id=CLAIM_TEMPLATE,
         # A test deployment: the registry identity provider on PostgreSQL and Redis.
         deployment="test",
     )
@@ -119,8 +134,9 @@ async def _empty_tables() -> None:
 @pytest.fixture
 async def rt(runtime: Runtime) -> Runtime:
     """The session runtime, with empty tables and an empty cache for this test."""
-    # Rows an earlier test left in the verification spool must not reach this test's tables.
-    await runtime.verifier.drain_spool()
+    # Rows of an earlier test (a group-commit insert in flight, a spool drain running in
+    # the background) must land before the tables are emptied, not after.
+    await runtime.verifier.log.settle()
     await _empty_tables()
     await runtime.cache.flushdb()
     runtime.verifier.forget_trust()  # its keys were just deleted beneath it
@@ -133,3 +149,22 @@ async def client(served: LifespanApp, rt: Runtime) -> AsyncIterator[httpx.AsyncC
     transport = httpx.ASGITransport(app=served)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http
+
+
+@pytest.fixture
+async def holder(rt: Runtime, standin: StandinServer) -> Runtime:
+    """The runtime, with the development identity provider (registry match) and a fresh
+    stand-in (its users, codes and sent messages forgotten)."""
+    standin.state.reset()
+    return rt
+
+
+@pytest.fixture
+async def face_holder(rt: Runtime, standin: StandinServer) -> AsyncIterator[Runtime]:
+    """The runtime with WeChat face verification (through the stand-in) as the identity
+    provider for this test: the provider is swapped, as a transport would be."""
+    standin.state.reset()
+    accounts = rt.accounts
+    previous, accounts.identity = accounts.identity, accounts.strong
+    yield rt
+    accounts.identity = previous

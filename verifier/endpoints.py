@@ -1,152 +1,29 @@
-"""Verifier endpoints: officer sign-in, verification, lookups, trust and status lists."""
+"""Verifier endpoints: officer sign-in, verification, lookups, trust and status lists.
+
+Each route parses, opens the unit of work (read-only on the scan path),
+calls one service function and serialises its answer.
+"""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.requests import Request
 from starlette.responses import Response
 
 from httpkit.operations import Operation, Param, json_response, parse_body
 from wallet.errors import NotFound, Unauthorized, ValidationFailed
+from wallet.officers.schemas import DEVICE_PATTERN, OfficerOut, SessionIn, SessionOut
 from wallet.officers.service import OfficerSession
 from wallet.officers.throttle import source_of
 from wallet.runtime import Runtime
-from wallet.schemas import KIND_PATTERN, PROVINCE_PATTERN, REF_PATTERN
-from wallet.verification.publication import signed_status_list, signed_trust_list
-from wallet.verification.service import Outcome
-from wallet.verification.verdict import Verdict
+from wallet.schemas import PROVINCE_PATTERN, REF_PATTERN
+from wallet.uow import UnitOfWork, read_only, unit_of_work
+from wallet.verification.schemas import LookupIn, LookupOut, VerificationIn, VerificationOut
 
 __all__ = ["operations"]
 
-_DEVICE = re.compile(r"[A-Za-z0-9_-]{8,64}")
-
-
-class SessionIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "badge": "21010001",
-                    "password": "correct horse battery",
-                    "device_id": "ENF-DEVICE-0001",
-                }
-            ]
-        },
-    )
-    badge: str = Field(min_length=1, max_length=32)
-    password: str = Field(min_length=1, max_length=256)
-    device_id: str = Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")
-
-
-class OfficerOut(BaseModel):
-    badge: str
-    division: str
-    role: str
-
-
-class SessionOut(BaseModel):
-    token: str
-    expires_in: int
-    officer: OfficerOut
-
-
-class VerificationIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"qr": "eyJhbGciOiJTTTIiLCJraWQiOiJwcmVzLTAxMjM0NTY3IiwidHlwIjoicnRlbC1xciJ9.eyJ…"}
-            ]
-        },
-    )
-    qr: str = Field(min_length=1, max_length=4096)
-
-
-class LicenceSeen(BaseModel):
-    ref: str | None
-    kind: str | None
-    version: int | None
-    face: dict[str, Any]
-    photo_url: str | None = Field(
-        default=None,
-        description="the holder's approved photo (JPEG) when the registry has none; "
-        "fetchable by this officer for 10 minutes after the verification",
-    )
-
-
-class VerificationOut(BaseModel):
-    """The verdict; for an authentic licence, the face the role may see and where its photo is."""
-
-    verdict: Verdict = Field(description="one verdict of the closed set (DESIGN §7)")
-    licence: LicenceSeen | None
-    status_checked_at: datetime | None
-    detail: str = ""
-
-
-class LookupIn(BaseModel):
-    """Exactly one of plate number, licence number or ID number."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        # "Exactly one", for the document: one branch per identifier, given and non-empty.
-        json_schema_extra={
-            "oneOf": [
-                {
-                    "required": [name],
-                    "properties": {name: {"type": "string", "minLength": 1, "maxLength": most}},
-                }
-                for name, most in (("plate_number", 16), ("number", 32), ("id_number", 18))
-            ]
-        },
-    )
-    plate_number: str | None = Field(default=None, max_length=16)
-    number: str | None = Field(
-        default=None,
-        max_length=32,
-        description="licence number; one that is a resident ID number (a qualification "
-        "certificate's) is a lookup by ID number: supervisors only",
-    )
-    id_number: str | None = Field(
-        default=None, max_length=18, description="resident ID number: supervisors only"
-    )
-    kind: str | None = Field(default=None, pattern=KIND_PATTERN)
-
-    @model_validator(mode="after")
-    def _one(self) -> LookupIn:
-        given = [v for v in (self.plate_number, self.number, self.id_number) if v]
-        if len(given) != 1:
-            raise ValueError("give exactly one of plate_number, number, id_number")
-        return self
-
-
-class LookupOut(BaseModel):
-    results: list[VerificationOut]
-
-
-def _out(outcome: Outcome) -> VerificationOut:
-    licence = None
-    if outcome.licence_ref is not None:
-        licence = LicenceSeen(
-            ref=outcome.licence_ref,
-            kind=outcome.kind,
-            version=outcome.version,
-            face=outcome.face,
-            # A face is shown only for an authentic licence; its photo goes with it.
-            photo_url=f"/verifier/v1/licences/{outcome.licence_ref}/photo"
-            if outcome.face
-            else None,
-        )
-    return VerificationOut(
-        verdict=outcome.verdict,
-        licence=licence,
-        status_checked_at=outcome.status_checked_at,
-        detail=outcome.detail,
-    )
+_DEVICE = re.compile(DEVICE_PATTERN.strip("^$"))
 
 
 def _bearer(request: Request) -> str:
@@ -156,7 +33,7 @@ def _bearer(request: Request) -> str:
     return token
 
 
-async def _officer(request: Request, runtime: Runtime) -> OfficerSession:
+async def _officer(request: Request, runtime: Runtime, uow: UnitOfWork) -> OfficerSession:
     device = request.headers.get("x-device-id")
     if device is not None and not _DEVICE.fullmatch(device):
         raise ValidationFailed(
@@ -164,7 +41,7 @@ async def _officer(request: Request, runtime: Runtime) -> OfficerSession:
                 {"field": "X-Device-Id", "rule": "pattern", "message": "8-64 of A-Z a-z 0-9 _ -"}
             ]
         )
-    return await runtime.officers.session(_bearer(request), device)
+    return await runtime.officers.session(uow, _bearer(request), device)
 
 
 async def sign_in(request: Request) -> Response:
@@ -173,70 +50,67 @@ async def sign_in(request: Request) -> Response:
     # The peer address of the ASGI scope: behind a reverse proxy, the server
     # must be told to trust its forwarding headers (see the README).
     source = source_of(request.client.host if request.client else None)
-    token, session = await runtime.officers.sign_in(
-        data.badge, data.password, data.device_id, source
-    )
-    return json_response(
-        SessionOut(
-            token=token,
-            expires_in=runtime.settings.officer_session_ttl,
-            officer=OfficerOut(badge=session.badge, division=session.division, role=session.role),
-        ),
-        201,
-    )
+    async with unit_of_work() as uow:
+        token, session = await runtime.officers.sign_in(
+            uow, data.badge, data.password, data.device_id, source
+        )
+    officer = OfficerOut(badge=session.badge, division=session.division, role=session.role)
+    out = SessionOut(token=token, expires_in=runtime.settings.officer_session_ttl, officer=officer)
+    return json_response(out, 201)
 
 
 async def sign_out(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
-    await runtime.officers.sign_out(_bearer(request))
+    async with unit_of_work() as uow:
+        await runtime.officers.sign_out(uow, _bearer(request))
     return Response(status_code=204)
 
 
 async def verify(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
-    officer = await _officer(request, runtime)
-    data = await parse_body(request, VerificationIn, 8192)
-    return json_response(_out(await runtime.verifier.verify(data.qr, officer)))
+    async with read_only() as uow:
+        officer = await _officer(request, runtime, uow)
+        data = await parse_body(request, VerificationIn, 8192)
+        outcome = await runtime.verifier.verify(uow, data.qr, officer)
+    return json_response(VerificationOut.of(outcome))
 
 
 async def lookup(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
-    officer = await _officer(request, runtime)
-    data = await parse_body(request, LookupIn, 4096)
-    outcomes = await runtime.verifier.lookup_by(
-        officer,
-        registry=runtime.registry,
-        plate_number=data.plate_number,
-        number=data.number,
-        id_number=data.id_number,
-        kind=data.kind,
-    )
-    results = [_out(o) for o in outcomes]
-    if officer.role != "supervisor":
-        for result in results:  # an inspector's lookup shows no photo (DESIGN §7)
-            if result.licence is not None:
-                result.licence.photo_url = None
-    return json_response(LookupOut(results=results))
+    async with read_only() as uow:
+        officer = await _officer(request, runtime, uow)
+        data = await parse_body(request, LookupIn, 4096)
+        outcomes = await runtime.verifier.lookup_by(
+            uow,
+            officer,
+            plate_number=data.plate_number,
+            number=data.number,
+            id_number=data.id_number,
+            kind=data.kind,
+        )
+    # An inspector's lookup shows no photo (DESIGN §7).
+    photo = officer.role == "supervisor"
+    return json_response(LookupOut(results=[VerificationOut.of(o, photo=photo) for o in outcomes]))
 
 
 async def photo(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
-    officer = await _officer(request, runtime)
-    image = await runtime.verifier.photo(officer, request.path_params["ref"])
+    async with read_only() as uow:
+        officer = await _officer(request, runtime, uow)
+        image = await runtime.verifier.photo(uow, officer, request.path_params["ref"])
     return Response(image, media_type="image/jpeg")
 
 
 async def trust_list(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
-    return Response(await signed_trust_list(runtime), media_type="application/jose")
+    return Response(await runtime.publication.trust_list(), media_type="application/jose")
 
 
 async def status_list(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
-    return Response(
-        await signed_status_list(runtime, request.path_params["division"]),
-        media_type="application/jose",
-    )
+    async with read_only() as uow:
+        signed = await runtime.publication.status_list(uow, request.path_params["division"])
+    return Response(signed, media_type="application/jose")
 
 
 def operations() -> list[Operation]:

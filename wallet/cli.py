@@ -102,10 +102,12 @@ async def _cmd_officer_add(args: argparse.Namespace, settings: Settings) -> int:
     import getpass
 
     from wallet.runtime import open_runtime
+    from wallet.uow import unit_of_work
 
     password = os.environ.get("WALLET_OFFICER_PASSWORD") or getpass.getpass("password: ")
-    async with open_runtime(settings) as rt:
+    async with open_runtime(settings) as rt, unit_of_work() as uow:
         officer = await rt.officers.add(
+            uow,
             badge=args.badge,
             name=args.name,
             division=args.division,
@@ -123,9 +125,10 @@ async def _cmd_officer_add(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _cmd_officer_enable(args: argparse.Namespace, settings: Settings) -> int:
     from wallet.runtime import open_runtime
+    from wallet.uow import unit_of_work
 
-    async with open_runtime(settings) as rt:
-        officer = await rt.officers.set_enabled(args.badge, args.enable)
+    async with open_runtime(settings) as rt, unit_of_work() as uow:
+        officer = await rt.officers.set_enabled(uow, args.badge, args.enable)
     print(f"officer {officer.badge} {'enabled' if officer.enabled else 'disabled'}")
     return 0
 

@@ -8,11 +8,20 @@ call ``generate_schemas``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
-from asyncpg.exceptions import InterfaceError, OperatorInterventionError, PostgresConnectionError
+from asyncpg.exceptions import (
+    InterfaceError,
+    InternalClientError,
+    OperatorInterventionError,
+    PostgresConnectionError,
+)
+from redis.exceptions import RedisError
 from tortoise import Tortoise, connections
+from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate as _tortoise_migrate
 
 from wallet.errors import Unavailable
@@ -21,8 +30,11 @@ from wallet.settings import Settings
 __all__ = [
     "DATABASE_OUTAGES",
     "MODEL_MODULES",
+    "Dependency",
+    "cache_unavailable",
     "close_database",
     "database_unavailable",
+    "map_storage_errors",
     "migrate_database",
     "open_database",
     "ping_database",
@@ -52,8 +64,15 @@ DATABASE_OUTAGES: Final[tuple[type[Exception], ...]] = (
     OperatorInterventionError,
     # The client's connection or pool is already closed.
     InterfaceError,
+    # The connection's protocol state broke when its server went away mid-operation
+    # (seen at COMMIT after the backend was terminated): the connection is unusable.
+    InternalClientError,
 )
 """What the database driver raises when the database cannot be reached (not a bug)."""
+
+
+Dependency = Literal["database", "cache"]
+"""The storage a :class:`Unavailable` names."""
 
 
 def database_unavailable(exc: BaseException) -> Unavailable:
@@ -62,6 +81,47 @@ def database_unavailable(exc: BaseException) -> Unavailable:
         f"database: unavailable ({type(exc).__name__}); try again shortly",
         dependency="database",
     )
+
+
+def cache_unavailable(exc: BaseException) -> Unavailable:
+    """The :class:`Unavailable` (503, naming the cache) for a Redis client's outage error."""
+    return Unavailable(
+        f"cache: unavailable ({type(exc).__name__}); try again shortly",
+        dependency="cache",
+    )
+
+
+@contextmanager
+def map_storage_errors(io_errors: Dependency = "database") -> Iterator[None]:
+    """Translate storage outages raised inside the block into :class:`Unavailable` (503).
+
+    The one boundary between the storage drivers and the domain (as HTTPX's
+    ``map_httpcore_exceptions``), used by :func:`wallet.uow.unit_of_work`,
+    :func:`wallet.uow.read_only` and the code that talks to the cache::
+
+        with map_storage_errors("cache"):
+            raw = await cache.get(key)
+
+    - ``redis.exceptions.RedisError`` (refused, reset, timed out, read-only
+      replica, a failed pipeline) names the ``cache``;
+    - the database driver's connection errors (:data:`DATABASE_OUTAGES`:
+      asyncpg's connection, operator-intervention and interface errors,
+      Tortoise's ``DBConnectionError``) name the ``database``;
+    - a plain ``OSError`` (``TimeoutError`` included), which either client can
+      let through, names ``io_errors``: the dependency the block talks to.
+
+    Anything else (a :class:`~wallet.errors.WalletError`, a bug) and
+    cancellation pass unchanged. Works around ``await`` in async code.
+    """
+    try:
+        yield
+    except RedisError as exc:
+        raise cache_unavailable(exc) from exc
+    except DATABASE_OUTAGES as exc:
+        plain_io = isinstance(exc, OSError) and not isinstance(exc, DBConnectionError)
+        if plain_io and io_errors == "cache":
+            raise cache_unavailable(exc) from exc
+        raise database_unavailable(exc) from exc
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:

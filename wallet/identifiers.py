@@ -36,6 +36,7 @@ __all__ = [
     "organisation_code_check",
     "parse_licence_identifier",
     "plate_number",
+    "province_division",
     "province_of",
     "resident_id",
     "resident_id_birth_date",
@@ -129,6 +130,19 @@ def division_code(value: str) -> str:
 def province_of(division: str) -> str:
     """The two-digit province prefix of a valid division code."""
     return division_code(division)[:2]
+
+
+def province_division(division: str) -> str:
+    """The province-level division code (``xx0000``) a division lies in: ``210102`` → ``210000``.
+
+    The one spelling of "the province of a division" (its seal key, its status
+    lists, its authority scope). It reads the first two characters only and
+    validates nothing, so it never raises: callers pass a division that was
+    validated where it entered (the feed, a stored licence, a signed token), or
+    compare the answer with one that was (a string that is no division gives
+    no known province).
+    """
+    return division[:2] + "0000"
 
 
 # --- resident identity number (GB 11643) ------------------------------------

@@ -2,7 +2,10 @@
 
 The edge (an HTTP handler, a command) opens it; services receive it, run
 their queries on ``uow.conn`` and register ``after_commit`` actions (cache
-write-through). Services never commit.
+write-through). Services never commit. :func:`unit_of_work` opens a
+transaction; :func:`read_only` gives read paths the same interface without
+one. Both translate storage outages into
+:class:`~wallet.errors.Unavailable` (:func:`wallet.db.map_storage_errors`).
 """
 
 from __future__ import annotations
@@ -11,15 +14,20 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-__all__ = ["UnitOfWork", "unit_of_work"]
+from wallet.db import map_storage_errors
+
+__all__ = ["UnitOfWork", "read_only", "unit_of_work"]
 
 log = logging.getLogger(__name__)
 
 
 class UnitOfWork:
+    """The connection a request's queries run on, and what to do once it has committed."""
+
     def __init__(self, conn: BaseDBAsyncClient) -> None:
         self.conn = conn
         self._after: list[Callable[[], Awaitable[None]]] = []
@@ -30,6 +38,7 @@ class UnitOfWork:
 
     @property
     def is_postgres(self) -> bool:
+        """Whether the connection speaks PostgreSQL (row locks, ``SKIP LOCKED``)."""
         return self.conn.capabilities.dialect == "postgres"
 
 
@@ -42,9 +51,29 @@ async def unit_of_work() -> AsyncIterator[UnitOfWork]:
     cached value *before* commit so that a failed refresh leaves no stale
     entry, only a miss that falls through to the database.
     """
-    async with in_transaction("default") as conn:
-        uow = UnitOfWork(conn)
+    with map_storage_errors():
+        async with in_transaction("default") as conn:
+            uow = UnitOfWork(conn)
+            yield uow
+    await _run_after(uow)
+
+
+@asynccontextmanager
+async def read_only() -> AsyncIterator[UnitOfWork]:
+    """A unit of work over the default connection without a transaction, for read paths.
+
+    Each query runs on its own (autocommit); nothing is rolled back. The
+    after-commit actions (e.g. a cache refill) run when the block exits
+    without an error. Storage outages become :class:`~wallet.errors.Unavailable`
+    as in :func:`unit_of_work`.
+    """
+    with map_storage_errors():
+        uow = UnitOfWork(connections.get("default"))
         yield uow
+    await _run_after(uow)
+
+
+async def _run_after(uow: UnitOfWork) -> None:
     for action in uow._after:
         try:
             await action()

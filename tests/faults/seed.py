@@ -53,15 +53,17 @@ async def seed() -> dict[str, object]:
                 }
             )
         for badge, device in OFFICERS:
-            await rt.officers.add(
-                badge=badge,
-                name="执法员",
-                division="210100",
-                role="inspector",
-                password=PASSWORD,
-                device_id=device,
-                now=rt.clock.now(),
-            )
+            async with unit_of_work() as uow:
+                await rt.officers.add(
+                    uow,
+                    badge=badge,
+                    name="执法员",
+                    division="210100",
+                    role="inspector",
+                    password=PASSWORD,
+                    device_id=device,
+                    now=rt.clock.now(),
+                )
         key = await rt.keys.active_key("presentation")
         return {
             "client_id": client.client_id,

@@ -1,14 +1,10 @@
-"""HTTP-edge fixtures: the holder side's WeChat stand-in, and the fuzzing counts in the summary."""
+"""HTTP-edge fixtures: the fuzzing counts in the summary (the WeChat stand-in is the root's)."""
 
 from __future__ import annotations
 
 import sys
 
 import pytest
-
-from tests.holder.conftest import holder, standin
-
-__all__ = ["holder", "standin"]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.factories import authority
-from tests.holder.helpers import DEVICE, bearer, sign_in
+from tests.holder_helpers import DEVICE, bearer, sign_in
 from tests.verification.conftest import add_officer
 
 LONG_REF = "L" + "A" * 24

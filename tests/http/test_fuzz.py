@@ -44,7 +44,7 @@ from schemathesis.specs.openapi.checks import ignored_auth
 import miniprogram_api.app as backend_app
 import verifier.app as verifier_app
 from tests.factories import version_body
-from tests.holder.helpers import DEVICE, bearer, driver_body, identity_of, issue, sign_in
+from tests.holder_helpers import DEVICE, bearer, driver_body, identity_of, issue, sign_in
 from tests.verification.conftest import add_officer
 
 EXAMPLES = int(os.environ.get("RTEL_FUZZ_EXAMPLES", "25"))

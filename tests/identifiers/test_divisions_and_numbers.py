@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -14,6 +15,7 @@ from wallet.identifiers import (
     division_code,
     licence_number,
     make_licence_number,
+    province_division,
     province_of,
 )
 
@@ -43,6 +45,18 @@ def test_province_table_matches_gb_t_2260() -> None:
 def test_valid_divisions(code: str) -> None:
     assert division_code(code) == code
     assert province_of(f" {code} ") == code[:2]
+    assert province_division(code) == code[:2] + "0000"
+    assert province_division(province_division(code)) == province_division(code)
+
+
+def test_province_division_is_the_one_spelling() -> None:
+    root = Path(__file__).resolve().parents[2]
+    for path in sorted((root / "wallet").rglob("*.py")):
+        if path.name == "identifiers.py":  # the one place that spells it
+            continue
+        source = path.read_text(encoding="utf-8")
+        assert '[:2] + "0000"' not in source, path
+        assert "def seal_division_of" not in source, path
 
 
 @pytest.mark.parametrize(

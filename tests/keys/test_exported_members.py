@@ -21,6 +21,6 @@ def test_public_surface_is_listed():
         "TrustList",
         "TrustedKey",
         "build_trust_list",
-        "province_division",
+        "seal_province",
         "verify_trust_list",
     }

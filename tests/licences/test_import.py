@@ -21,8 +21,10 @@ from wallet.audit.models import AuditEntry
 from wallet.audit.service import verify_chain
 from wallet.clock import FixedClock
 from wallet.holders.models import Enterprise, Person, Vehicle
+from wallet.holders.repository import HolderRepository
 from wallet.keys.models import SigningKey
 from wallet.licences import importer
+from wallet.licences.builders import DOCUMENT_CONTEXT
 from wallet.licences.catalogue import get_kind
 from wallet.licences.import_cli import (
     CSV_COLUMNS,
@@ -34,11 +36,12 @@ from wallet.licences.import_cli import (
 )
 from wallet.licences.importer import import_rows
 from wallet.licences.models import Licence, LicenceVersion, OutboxEvent
+from wallet.licences.repository import LicenceRepository
 from wallet.licences.schemas import StatusIn, VersionIn
 from wallet.licences.seal import verify_seal
-from wallet.licences.service import DOCUMENT_CONTEXT, Registry
+from wallet.licences.service import Registry
 from wallet.licences.status import read_cached_status
-from wallet.uow import UnitOfWork, unit_of_work
+from wallet.uow import UnitOfWork, read_only, unit_of_work
 
 KINDS = ("qualification", "transport_cert", "business_permit", "taxi_driver", "ridehail_transport")
 
@@ -122,12 +125,13 @@ async def counts() -> dict[str, int]:
 async def licence_of(rt, body: dict[str, Any]) -> Licence:
     kind = get_kind(body["kind"])
     number = body["face"][kind.number_field]
-    return await Licence.get(kind=kind.code, number_index=rt.registry.number_index(number))
+    return await Licence.get(kind=kind.code, number_index=rt.registry.builder.number_index(number))
 
 
 async def check_sealed(rt, licence: Licence, body: dict[str, Any]) -> dict[str, Any]:
     """The version's document matches ``body`` and its seal verifies; the document."""
-    view = await rt.registry.version_view(licence, body["version"])
+    async with read_only() as uow:
+        view = await rt.registry.version_view(uow, licence, body["version"])
     document = orjson.loads(view.document)
     assert document["id"] == view.identifier == licence.identifier
     assert document["face"] == {k: v for k, v in body["face"].items() if v != ""}
@@ -204,10 +208,12 @@ async def test_csv_import_matches_the_jsonl_content(keyed, tmp_path):
     again = await import_file(rt.registry, write_jsonl(tmp_path / "feed.jsonl", rows))
     assert (again.created, again.unchanged, again.rejected) == (0, 10, 0)
     qualification = next(b for b in rows if b["kind"] == "qualification")
-    view = await rt.registry.version_view(await licence_of(rt, qualification), 1)
+    async with read_only() as uow:
+        view = await rt.registry.version_view(uow, await licence_of(rt, qualification), 1)
     assert view.face["qualification_categories"] == ["经营性道路货物运输驾驶员"]
     vehicle = next(b for b in rows if b["kind"] == "transport_cert")
-    view = await rt.registry.version_view(await licence_of(rt, vehicle), 1)
+    async with read_only() as uow:
+        view = await rt.registry.version_view(uow, await licence_of(rt, vehicle), 1)
     assert view.face["length_mm"] == 12000 and view.face["tonnage_or_seats"] == "31.5"
 
 
@@ -473,7 +479,9 @@ async def test_failed_batch_is_reapplied_row_by_row(keyed, tmp_path, monkeypatch
 async def test_batch_and_per_row_paths_write_the_same(keyed, tmp_path):
     rt = keyed
     clock = FixedClock(datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
-    registry = Registry(rt.vault, rt.keys, rt.sm2, rt.cache, clock)
+    registry = Registry(
+        rt.vault, rt.keys, rt.sm2, rt.cache, clock, LicenceRepository(), HolderRepository()
+    )
     rows = bodies(10, seed=11)
 
     async def snapshot() -> dict[tuple[str, str], dict[str, Any]]:

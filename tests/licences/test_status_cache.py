@@ -10,7 +10,9 @@ from redis.asyncio import Redis
 
 from tests.factories import authority, version_body
 from wallet.errors import Unavailable
+from wallet.holders.repository import HolderRepository
 from wallet.licences.models import Licence, StatusChange
+from wallet.licences.repository import LicenceRepository
 from wallet.licences.schemas import StatusIn
 from wallet.licences.service import Registry
 from wallet.licences.status import (
@@ -23,7 +25,7 @@ from wallet.licences.status import (
     take_lease,
     write_status,
 )
-from wallet.uow import unit_of_work
+from wallet.uow import read_only, unit_of_work
 
 FEED = "/authority/v1/licence-versions"
 _WRITES = {"SET", "EVAL", "EVALSHA"}
@@ -71,14 +73,16 @@ async def test_a_refill_that_read_the_old_status_never_overwrites_a_change(clien
         assert response.status_code == 200, response.text
 
     monkeypatch.setattr(rt.verifier, "cache", _pausing_before_status_write(rt.cache, ref, suspend))
-    seen = await rt.verifier.live_status(ref)
+    async with read_only() as uow:
+        seen = await rt.verifier.live_status(uow, ref)
     # The refill read the row before the change: true when read, but it must not stay.
     assert seen is not None and seen.status == "valid"
     assert (await Licence.get(ref=ref)).status == "suspended"
     cached = await read_cached_status(rt.cache, ref)
     assert cached is not None and cached.status == "suspended"
     monkeypatch.undo()
-    live = await rt.verifier.live_status(ref)
+    async with read_only() as uow:
+        live = await rt.verifier.live_status(uow, ref)
     assert live is not None and live.status == "suspended"
 
 
@@ -156,7 +160,9 @@ async def test_a_change_is_refused_when_the_cache_is_down(client, rt):
     _, ref = await _licence(client, rt)
     dead = Redis.from_url("redis://127.0.0.1:1", socket_connect_timeout=0.5)
     try:
-        registry = Registry(rt.vault, rt.keys, rt.sm2, dead, rt.clock)
+        registry = Registry(
+            rt.vault, rt.keys, rt.sm2, dead, rt.clock, LicenceRepository(), HolderRepository()
+        )
         with pytest.raises(Unavailable) as refused:
             async with unit_of_work() as uow:
                 await registry.change_status(

@@ -15,6 +15,7 @@ from tests.factories import authority, version_body
 from wallet.licences.models import Licence
 from wallet.licences.status import cache_key, read_cached_status
 from wallet.runtime import Runtime
+from wallet.uow import read_only
 
 CHANGES = 100
 SCANNERS = 6
@@ -37,7 +38,8 @@ async def test_scanners_never_leave_the_cache_behind_a_change(client, rt):
     async def scanner() -> None:
         nonlocal reads
         while not stop.is_set():
-            assert await rt.verifier.live_status(ref) is not None
+            async with read_only() as uow:
+                assert await rt.verifier.live_status(uow, ref) is not None
             reads += 1
             await asyncio.sleep(0.001)
 

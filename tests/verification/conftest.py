@@ -9,9 +9,10 @@ import pytest
 from tests.factories import AuthorityCaller, authority, version_body
 from wallet.keys.trust_list import TrustList, verify_trust_list
 from wallet.licences.models import Licence
-from wallet.presentation.service import ensure_status_idx, kind_code
+from wallet.presentation.service import kind_code
 from wallet.presentation.tokens import mint_credential, mint_qr
 from wallet.runtime import Runtime
+from wallet.uow import unit_of_work
 
 PASSWORD = "correct horse battery staple"
 
@@ -51,7 +52,8 @@ class Scene:
 
     async def credential(self) -> str:
         key = await self.rt.keys.active_key("presentation")
-        idx = await ensure_status_idx(self.licence)
+        async with unit_of_work() as uow:
+            idx = await self.rt.presenter.status_idx(uow, self.licence)
         return mint_credential(
             key.kid,
             key.private_key,
@@ -88,15 +90,17 @@ async def add_officer(
     device: str = "ENF-DEVICE-0001",
     division: str = "210100",
 ) -> Officer:
-    await rt.officers.add(
-        badge=badge,
-        name="执法员甲",
-        division=division,
-        role=role,
-        password=PASSWORD,
-        device_id=device,
-        now=rt.clock.now(),
-    )
+    async with unit_of_work() as uow:
+        await rt.officers.add(
+            uow,
+            badge=badge,
+            name="执法员甲",
+            division=division,
+            role=role,
+            password=PASSWORD,
+            device_id=device,
+            now=rt.clock.now(),
+        )
     response = await client.post(
         "/verifier/v1/session", json={"badge": badge, "password": PASSWORD, "device_id": device}
     )

@@ -40,7 +40,7 @@ async def test_verdicts_answered_while_the_log_fails_are_spooled_and_stored_once
             await scene.caller.http.post(VERIFY, json={"qr": qr}, headers=scene.officer.headers)
             for qr in qrs
         ]
-        spooled = verifier.spool.path.read_bytes()
+        spooled = verifier.log.spool.path.read_bytes()
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert [a.json()["verdict"] for a in answers] == ["valid"] * 3
     records = [orjson.loads(line) for line in spooled.splitlines()]
@@ -51,17 +51,17 @@ async def test_verdicts_answered_while_the_log_fails_are_spooled_and_stored_once
     await verifier.drain_spool()  # the background drain may have been first: same result
     token_ids = {r["token_id"] for r in records}
     assert await VerificationRecord.filter(token_id__in=token_ids).count() == 3
-    assert verifier.spool.path.read_bytes() == b""
+    assert verifier.log.spool.path.read_bytes() == b""
 
     # A drain that crashed after its insert and before emptying the file runs again.
-    verifier.spool.path.write_bytes(spooled)
+    verifier.log.spool.path.write_bytes(spooled)
     await verifier.drain_spool()
     assert await VerificationRecord.filter(token_id__in=token_ids).count() == 3
     assert await VerificationRecord.filter(verdict="valid").count() == 3
 
 
 async def test_no_database_and_no_spool_means_no_verdict(scene):
-    spool = scene.rt.verifier.spool
+    spool = scene.rt.verifier.log.spool
     qr = await scene.qr()
     spool.path.unlink(missing_ok=True)
     spool.path.mkdir(parents=True)  # a directory where the file should be: appends fail
@@ -81,7 +81,7 @@ async def test_no_database_and_no_spool_means_no_verdict(scene):
 
 
 async def test_the_running_app_drains_what_an_earlier_process_left(scene):
-    directory = scene.rt.verifier.spool.path.parent
+    directory = scene.rt.verifier.log.spool.path.parent
     left = VerificationSpool(directory)
     left.path = directory / "verifications-1.jsonl"  # a process that has exited
     record_id = uuid4()

@@ -1,8 +1,10 @@
 """Errors of accounts and real-name binding (each a :class:`~wallet.errors.WalletError`).
 
+(Binding not yet done is :class:`~wallet.holders.errors.IdentityNotBound`,
+shared by every layer of the holder side.)
+
 Tree::
 
-    IdentityNotBound (403 identity_not_bound)           bind a real name first
     AccountAlreadyBound (409 account_already_bound)     this account holds another identity
     IdentityBoundElsewhere (409 identity_bound_elsewhere) use the rebind flow
     IdentityNotBoundElsewhere (409 identity_not_bound_elsewhere) nothing to rebind
@@ -13,7 +15,7 @@ Tree::
 
 from __future__ import annotations
 
-from wallet.errors import Conflict, Forbidden, ValidationFailed
+from wallet.errors import Conflict, ValidationFailed
 
 __all__ = [
     "AccountAlreadyBound",
@@ -21,14 +23,8 @@ __all__ = [
     "FaceVerificationRequired",
     "IdentityBoundElsewhere",
     "IdentityMismatch",
-    "IdentityNotBound",
     "IdentityNotBoundElsewhere",
 ]
-
-
-class IdentityNotBound(Forbidden):
-    type_code = "identity_not_bound"
-    title = "Bind your real name first (POST /api/v1/identity)"
 
 
 class AccountAlreadyBound(Conflict):

@@ -31,8 +31,9 @@ from wallet.accounts.models import Account
 from wallet.accounts.transport_key import TransportKey
 from wallet.crypto import sm3
 from wallet.errors import ConfigurationError, FieldProblem, ValidationFailed
-from wallet.holders.models import Person
+from wallet.holders.repository import HolderRepository
 from wallet.identifiers import resident_id
+from wallet.uow import UnitOfWork
 from wallet.vault import Vault
 from wallet.wechat import FACE_VERIFIED, FaceSession, WeChatGateway
 from wallet.wechat.client import face_cert_hash
@@ -117,7 +118,9 @@ class IdentityProvider(Protocol):
         """Start an interactive verification (face providers only)."""
         ...
 
-    async def verify(self, account: Account, claim: IdentityClaim, verify_id: str | None) -> None:
+    async def verify(
+        self, uow: UnitOfWork, account: Account, claim: IdentityClaim, verify_id: str | None
+    ) -> None:
         """Raise :class:`IdentityMismatch` unless ``claim`` is the caller's identity."""
         ...
 
@@ -127,17 +130,20 @@ class RegistryProvider:
 
     name = "registry"
 
-    def __init__(self, vault: Vault) -> None:
+    def __init__(self, vault: Vault, holders: HolderRepository) -> None:
         self.vault = vault
+        self.holders = holders
 
     async def open(self, account: Account, claim: IdentityClaim) -> FaceSession:
         """Not used: the registry provider needs no interactive step."""
         raise FaceVerificationDisabled()
 
-    async def verify(self, account: Account, claim: IdentityClaim, verify_id: str | None) -> None:
+    async def verify(
+        self, uow: UnitOfWork, account: Account, claim: IdentityClaim, verify_id: str | None
+    ) -> None:
         """Match the blind indexes of ID number and name against a registry person."""
-        person = await Person.get_or_none(
-            id_number_index=self.vault.blind_index(claim.id_number, "resident_id")
+        person = await self.holders.person_by_id_number(
+            uow, self.vault.blind_index(claim.id_number, "resident_id")
         )
         if person is None or person.name_index != self.vault.blind_index(claim.name, "name"):
             raise _mismatch()
@@ -174,7 +180,9 @@ class WeChatFaceProvider:
         )
         return session
 
-    async def verify(self, account: Account, claim: IdentityClaim, verify_id: str | None) -> None:
+    async def verify(
+        self, uow: UnitOfWork, account: Account, claim: IdentityClaim, verify_id: str | None
+    ) -> None:
         """queryverifyinfo for ``verify_id``: the session must be this account's, for this claim."""
         if not verify_id:
             raise FaceVerificationRequired(
@@ -204,11 +212,11 @@ class WeChatFaceProvider:
 
 
 def identity_provider(
-    name: str, *, vault: Vault, cache: Redis, gateway: WeChatGateway
+    name: str, *, vault: Vault, cache: Redis, gateway: WeChatGateway, holders: HolderRepository
 ) -> IdentityProvider:
     """The provider called ``name``: ``registry`` or ``wechat_face``."""
     if name == "wechat_face":
         return WeChatFaceProvider(gateway, cache, vault)
     if name == "registry":
-        return RegistryProvider(vault)
+        return RegistryProvider(vault, holders)
     raise ConfigurationError("WALLET_IDENTITY_PROVIDER must be 'registry' or 'wechat_face'")

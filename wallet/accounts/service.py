@@ -14,6 +14,10 @@ one account at a time; moving it to another account is the explicit
 rebind flow, which ends the old account's activations. Rebinding takes a
 licence holder's identity away from an account, so it always needs the
 strong provider (WeChat face verification), whatever provider binds.
+
+Ending the old account's activations is the activation layer's business,
+above this one: the service is given an :class:`ActivationEnder` (the
+activation repository, composed in :mod:`wallet.runtime`).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final, Literal
+from typing import Final, Literal, Protocol
 
 from tortoise.exceptions import IntegrityError
 
@@ -39,6 +43,7 @@ from wallet.accounts.identity import (
 )
 from wallet.accounts.models import Account
 from wallet.accounts.ratelimit import FailureLimit
+from wallet.accounts.repository import AccountRepository
 from wallet.accounts.schemas import (
     FaceVerificationIn,
     FaceVerificationOut,
@@ -47,18 +52,19 @@ from wallet.accounts.schemas import (
     SessionOut,
     TransportKeyOut,
 )
-from wallet.accounts.sessions import HolderSession, SessionRequired, SessionStore
+from wallet.accounts.sessions import SessionRequired, SessionStore, check_device_id
 from wallet.accounts.transport_key import TransportKey
-from wallet.activation.service import end_account_activations
 from wallet.audit.service import append as audit
 from wallet.clock import Clock
 from wallet.errors import Conflict
 from wallet.holders.models import Person
+from wallet.holders.principal import HolderSession
+from wallet.holders.repository import HolderRepository
 from wallet.uow import UnitOfWork
 from wallet.vault import Vault, mask_id_number, mask_name, mask_phone
 from wallet.wechat import WeChatGateway, WeChatLogin
 
-__all__ = ["AccountService", "VerifiedIdentity", "actor_of"]
+__all__ = ["AccountService", "ActivationEnder", "VerifiedIdentity", "actor_of"]
 
 PHONE_CONTEXT: Final = "account.phone"
 
@@ -66,6 +72,22 @@ PHONE_CONTEXT: Final = "account.phone"
 def actor_of(account_id: uuid.UUID) -> str:
     """The audit actor of a holder account."""
     return f"account:{account_id}"
+
+
+class ActivationEnder(Protocol):
+    """Ends an account's active activations (the activation repository does)."""
+
+    async def end_for_account(
+        self,
+        uow: UnitOfWork,
+        account_id: uuid.UUID,
+        now: datetime,
+        *,
+        status: str = "deactivated",
+        enterprise_id: uuid.UUID | None = None,
+    ) -> int:
+        """End them (only those of one enterprise's licences when given); how many ended."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -83,6 +105,9 @@ class AccountService:
     def __init__(
         self,
         *,
+        accounts: AccountRepository,
+        holders: HolderRepository,
+        activations: ActivationEnder,
         vault: Vault,
         clock: Clock,
         sessions: SessionStore,
@@ -93,6 +118,9 @@ class AccountService:
         failures: FailureLimit,
         face_starts: FailureLimit,
     ) -> None:
+        self.accounts = accounts
+        self.holders = holders
+        self.activations = activations
         self.vault = vault
         self.clock = clock
         self.face_starts = face_starts
@@ -113,7 +141,7 @@ class AccountService:
         """Find or create the account of ``login`` and open a session for it."""
         now = self.clock.now()
         index = self.vault.blind_index(login.openid, "wechat_openid")
-        account = await Account.filter(openid_index=index).using_db(uow.conn).first()
+        account = await self.accounts.by_openid(uow, index)
         created = account is None
         if account is None:
             account = Account(
@@ -124,12 +152,12 @@ class AccountService:
                 last_sign_in_at=now,
             )
             try:
-                await account.save(using_db=uow.conn)
+                await self.accounts.add(uow, account)
             except IntegrityError:
                 raise Conflict("a concurrent sign-in created this account; retry") from None
         else:
             account.last_sign_in_at = now
-            await account.save(using_db=uow.conn, update_fields=["last_sign_in_at"])
+            await self.accounts.save(uow, account, "last_sign_in_at")
         await audit(
             uow.conn,
             at=now,
@@ -142,10 +170,19 @@ class AccountService:
             token=token, expires_in=self.sessions.ttl, bound=account.person_id is not None
         )
 
-    async def renew(self, token: str) -> SessionOut:
+    async def session(self, uow: UnitOfWork, token: str, device_id: str | None) -> HolderSession:
+        """The :class:`HolderSession` of a bearer token and an optional device id header."""
+        device = check_device_id(device_id)
+        account_id = await self.sessions.account_id(token)
+        exists, person_id = await self.accounts.person_of(uow, account_id)
+        if not exists:
+            raise SessionRequired("the account no longer exists: sign in again")
+        return HolderSession(account_id, person_id, device)
+
+    async def renew(self, uow: UnitOfWork, token: str) -> SessionOut:
         """Rotate the session token; the old one stops working."""
         fresh = await self.sessions.renew(token, self.clock.timestamp())
-        account = await Account.get_or_none(id=await self.sessions.account_id(fresh))
+        account = await self.accounts.get(uow, await self.sessions.account_id(fresh))
         if account is None:
             await self.sessions.revoke(fresh)
             raise SessionRequired("the account no longer exists: sign in again")
@@ -165,13 +202,12 @@ class AccountService:
             public_key=self.transport.public_key_hex, identity_provider=self.identity.name
         )
 
-    async def identity_of(self, session: HolderSession) -> IdentityOut:
+    async def identity_of(self, uow: UnitOfWork, session: HolderSession) -> IdentityOut:
         """The identity bound to the caller's account, masked."""
-        account = await Account.get(id=session.account_id)
-        return await self._view(account)
+        return await self._view(uow, await self._account(uow, session.account_id))
 
     async def open_face_verification(
-        self, session: HolderSession, body: FaceVerificationIn
+        self, uow: UnitOfWork, session: HolderSession, body: FaceVerificationIn
     ) -> FaceVerificationOut:
         """Start WeChat face verification for the claimed identity (getverifyid).
 
@@ -184,12 +220,16 @@ class AccountService:
         own = f"account:{session.account_id}"
         await self.face_starts.check(own)
         await self.face_starts.fail(own)
-        account = await Account.get(id=session.account_id)
+        account = await self._account(uow, session.account_id)
         face = await self.strong.open(account, claim)
         return FaceVerificationOut(verify_id=face.verify_id, expires_in=face.expires_in)
 
     async def verify_identity(
-        self, session: HolderSession, body: IdentityIn, mode: Literal["bind", "rebind"]
+        self,
+        uow: UnitOfWork,
+        session: HolderSession,
+        body: IdentityIn,
+        mode: Literal["bind", "rebind"],
     ) -> VerifiedIdentity:
         """Decrypt, validate and confirm the identity (before the unit of work).
 
@@ -198,15 +238,15 @@ class AccountService:
         confirmed by the strong provider, never by the configured one alone.
         """
         claim = await self._claim(body.name, body.id_number, body.encrypted)
-        account = await Account.get(id=session.account_id)
-        if await self._precheck(account, claim, mode):
+        account = await self._account(uow, session.account_id)
+        if await self._precheck(uow, account, claim, mode):
             # Already bound to this very identity: nothing to prove again.
             phone = await self.gateway.phone_number(body.phone_code) if body.phone_code else None
             return VerifiedIdentity(claim, self.identity.name, phone)
         await self._check_limits(session, claim)
         provider = self.strong if mode == "rebind" else self.identity
         try:
-            await provider.verify(account, claim, body.verify_id)
+            await provider.verify(uow, account, claim, body.verify_id)
         except IdentityMismatch:
             await self.failures.fail(f"account:{session.account_id}", f"id:{self._id_index(claim)}")
             raise
@@ -219,17 +259,13 @@ class AccountService:
         """Bind the verified identity to the caller's account (idempotent for the same one)."""
         conn, now = uow.conn, self.clock.now()
         account = await self._locked_account(uow, session.account_id)
-        person = (
-            await Person.filter(id_number_index=self._id_index(verified.claim))
-            .using_db(conn)
-            .first()
-        )
+        person = await self.holders.person_by_id_number(uow, self._id_index(verified.claim))
         if account.person_id is not None:
             if person is None or account.person_id != person.id:
                 raise AccountAlreadyBound()
             return await self._set_phone(uow, account, verified)
         if person is not None:
-            if await Account.filter(person_id=person.id).using_db(conn).exists():
+            if await self.accounts.is_bound(uow, person.id):
                 raise IdentityBoundElsewhere(
                     "to move it to this account, use POST /api/v1/identity/rebind"
                 )
@@ -247,7 +283,7 @@ class AccountService:
                 "provider": verified.provider,
             },
         )
-        return await self._view(account, person)
+        return await self._view(uow, account, person)
 
     async def rebind(
         self, uow: UnitOfWork, session: HolderSession, verified: VerifiedIdentity
@@ -261,20 +297,16 @@ class AccountService:
         account = await self._locked_account(uow, session.account_id)
         if account.person_id is not None:
             raise AccountAlreadyBound()
-        person = (
-            await Person.filter(id_number_index=self._id_index(verified.claim))
-            .using_db(conn)
-            .first()
-        )
+        person = await self.holders.person_by_id_number(uow, self._id_index(verified.claim))
         old = None
         if person is not None:
-            old = await Account.filter(person_id=person.id).using_db(conn).first()
+            old = await self.accounts.bound_to(uow, person.id)
         if person is None or old is None:
             raise IdentityNotBoundElsewhere()
         old.person = None
         old.bound_at = None
-        await old.save(using_db=conn, update_fields=["person_id", "bound_at"])
-        ended = await end_account_activations(conn, old.id, now)
+        await self.accounts.save(uow, old, "person_id", "bound_at")
+        ended = await self.activations.end_for_account(uow, old.id, now)
         await self._attach(uow, account, person, verified, now)
         await audit(
             conn,
@@ -289,7 +321,7 @@ class AccountService:
                 "provider": verified.provider,
             },
         )
-        return await self._view(account, person)
+        return await self._view(uow, account, person)
 
     # -- helpers ------------------------------------------------------------------
 
@@ -308,40 +340,47 @@ class AccountService:
     async def _check_limits(self, session: HolderSession, claim: IdentityClaim) -> None:
         await self.failures.check(f"account:{session.account_id}", f"id:{self._id_index(claim)}")
 
+    async def _account(self, uow: UnitOfWork, account_id: uuid.UUID) -> Account:
+        account = await self.accounts.get(uow, account_id)
+        if account is None:
+            raise SessionRequired("the account no longer exists: sign in again")
+        return account
+
     async def _precheck(
-        self, account: Account, claim: IdentityClaim, mode: Literal["bind", "rebind"]
+        self,
+        uow: UnitOfWork,
+        account: Account,
+        claim: IdentityClaim,
+        mode: Literal["bind", "rebind"],
     ) -> bool:
         """Refuse what cannot succeed; True when the account already holds this identity."""
-        person = await Person.get_or_none(id_number_index=self._id_index(claim))
+        person = await self.holders.person_by_id_number(uow, self._id_index(claim))
         bound_to = account.person_id
         if mode == "rebind":
             if bound_to is not None:
                 raise AccountAlreadyBound()
-            if person is None or not await Account.exists(person_id=person.id):
+            if person is None or not await self.accounts.is_bound(uow, person.id):
                 raise IdentityNotBoundElsewhere()
             return False
         if bound_to is not None:
             if person is None or person.id != bound_to:
                 raise AccountAlreadyBound()
             return True
-        if person is not None and await Account.exists(person_id=person.id):
+        if person is not None and await self.accounts.is_bound(uow, person.id):
             raise IdentityBoundElsewhere(
                 "to move it to this account, use POST /api/v1/identity/rebind"
             )
         return False
 
     async def _locked_account(self, uow: UnitOfWork, account_id: uuid.UUID) -> Account:
-        query = Account.filter(id=account_id).using_db(uow.conn)
-        if uow.is_postgres:
-            query = query.select_for_update()
-        account = await query.first()
+        account = await self.accounts.locked(uow, account_id)
         if account is None:
             raise SessionRequired("the account no longer exists: sign in again")
         return account
 
     async def _new_person(self, uow: UnitOfWork, claim: IdentityClaim, now: datetime) -> Person:
         try:
-            return await Person.create(
+            person = Person(
                 id=uuid.uuid4(),
                 id_number_index=self._id_index(claim),
                 id_number_sealed=self.vault.seal(claim.id_number, "person.id_number"),
@@ -349,8 +388,8 @@ class AccountService:
                 name_index=self.vault.blind_index(claim.name, "name"),
                 created_at=now,
                 updated_at=now,
-                using_db=uow.conn,
             )
+            return await self.holders.add_person(uow, person)
         except IntegrityError:
             raise Conflict("a concurrent binding created this identity; retry") from None
 
@@ -367,9 +406,7 @@ class AccountService:
         if verified.phone:
             account.phone_sealed = self.vault.seal(verified.phone, PHONE_CONTEXT)
         try:
-            await account.save(
-                using_db=uow.conn, update_fields=["person_id", "bound_at", "phone_sealed"]
-            )
+            await self.accounts.save(uow, account, "person_id", "bound_at", "phone_sealed")
         except IntegrityError:
             raise IdentityBoundElsewhere("another account bound this identity meanwhile") from None
 
@@ -378,15 +415,17 @@ class AccountService:
     ) -> IdentityOut:
         if verified.phone:
             account.phone_sealed = self.vault.seal(verified.phone, PHONE_CONTEXT)
-            await account.save(using_db=uow.conn, update_fields=["phone_sealed"])
-        return await self._view(account)
+            await self.accounts.save(uow, account, "phone_sealed")
+        return await self._view(uow, account)
 
-    async def _view(self, account: Account, person: Person | None = None) -> IdentityOut:
+    async def _view(
+        self, uow: UnitOfWork, account: Account, person: Person | None = None
+    ) -> IdentityOut:
         person_id = account.person_id
         if person_id is None:
             return IdentityOut(bound=False)
         if person is None:
-            person = await Person.get(id=person_id)
+            person = await self.holders.person(uow, person_id)
         phone = (
             mask_phone(self.vault.open(account.phone_sealed, PHONE_CONTEXT))
             if account.phone_sealed

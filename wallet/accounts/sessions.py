@@ -4,7 +4,8 @@ A token is 256 random bits (``secrets.token_urlsafe(32)``). The cache key is
 the SM3 hash of the token, never the token itself, so a dump of the cache
 holds no usable token. The entry names the account and keeps the WeChat
 session key sealed by the vault (it never leaves the server). Renewal
-rotates the token, revocation deletes it.
+rotates the token, revocation deletes it. Which account and person a token
+stands for is :meth:`wallet.accounts.service.AccountService.session`.
 """
 
 from __future__ import annotations
@@ -12,20 +13,17 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
-from dataclasses import dataclass
 from typing import Final
 
 import orjson
 from redis.asyncio import Redis
 
-from wallet.accounts.models import Account
 from wallet.crypto import sm3
 from wallet.errors import Unauthorized, ValidationFailed
 from wallet.vault import Vault
 
 __all__ = [
     "SESSION_KEY_CONTEXT",
-    "HolderSession",
     "SessionRequired",
     "SessionStore",
     "check_device_id",
@@ -40,15 +38,6 @@ _PREFIX: Final = "rtel:hs:"
 class SessionRequired(Unauthorized):
     type_code = "session_required"
     title = "A valid holder session is required"
-
-
-@dataclass(frozen=True)
-class HolderSession:
-    """Who calls: the account, its bound person (None before real-name binding), the device."""
-
-    account_id: uuid.UUID
-    person_id: uuid.UUID | None
-    device_id: str | None
 
 
 def check_device_id(value: str | None, field: str = "X-Device-Id") -> str | None:
@@ -110,13 +99,3 @@ class SessionStore:
         """Delete ``token`` (no error when it is already gone)."""
         if _TOKEN.fullmatch(token):
             await self.cache.delete(_key(token))
-
-    async def resolve(self, token: str, device_id: str | None) -> HolderSession:
-        """The :class:`HolderSession` of a bearer token and an optional device id header."""
-        device = check_device_id(device_id)
-        account_id = await self.account_id(token)
-        row = await Account.filter(id=account_id).values_list("person_id", flat=True)
-        if not row:
-            raise SessionRequired("the account no longer exists: sign in again")
-        person_id = row[0]
-        return HolderSession(account_id, uuid.UUID(str(person_id)) if person_id else None, device)

@@ -4,21 +4,21 @@ An activation provisions the offline TOTP seed (20 random bytes, base32,
 sealed by the vault) and asks the presentation module (the
 ``mint_credential`` callable it is given) for the offline credential. The
 holder deactivates a lost device; a rebinding of the identity or the end of
-an agent's authority ends activations too.
+an agent's authority ends activations too (the lower layers are given
+:meth:`~wallet.activation.repository.ActivationRepository.end_for_account`
+by the runtime).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Final
 
 import pyotp
-from tortoise.backends.base.client import BaseDBAsyncClient
 
-from wallet.accounts.sessions import HolderSession
 from wallet.activation.models import Activation
+from wallet.activation.repository import ACTIVE, ActivationRepository
 from wallet.activation.schemas import ActivationIn, ActivationOut, DeactivationOut, TotpOut
 from wallet.audit.service import append as audit
 from wallet.claims.errors import (
@@ -28,50 +28,22 @@ from wallet.claims.errors import (
     LicenceNotFound,
     NotClaimed,
 )
-from wallet.claims.models import Claim
+from wallet.claims.holding import claim_holds, holder_of
+from wallet.claims.repository import ClaimRepository
 from wallet.clock import Clock
 from wallet.crypto import parse_public_key_hex
-from wallet.enterprises.access import holder_of, principal_of
+from wallet.enterprises.service import EnterpriseService
 from wallet.errors import CryptoError, NotFound, ValidationFailed
+from wallet.holders.principal import HolderSession
 from wallet.licences.models import Licence
+from wallet.licences.repository import LicenceRepository
 from wallet.licences.status import TERMINAL, RegistryStatus
 from wallet.uow import UnitOfWork
 from wallet.vault import Vault
 
-__all__ = [
-    "SEED_CONTEXT",
-    "ActivationService",
-    "claim_holds",
-    "end_account_activations",
-]
+__all__ = ["SEED_CONTEXT", "ActivationService"]
 
 SEED_CONTEXT: Final = "activation.totp_seed"
-ACTIVE: Final = "active"
-
-
-def claim_holds(claim: Claim, licence: Licence) -> bool:
-    """Whether ``claim`` was made for the licence's current holder (vehicles change hands)."""
-    return (claim.person_id, claim.enterprise_id) == holder_of(licence)
-
-
-async def end_account_activations(
-    conn: BaseDBAsyncClient,
-    account_id: uuid.UUID,
-    now: datetime,
-    *,
-    status: str = "deactivated",
-    enterprise_id: uuid.UUID | None = None,
-) -> int:
-    """End the active activations of ``account_id`` (only one enterprise's when given)."""
-    query = Activation.filter(account_id=account_id, status=ACTIVE)
-    if enterprise_id is not None:
-        query = query.filter(licence__holder_enterprise_id=enterprise_id)
-    ids = await query.using_db(conn).values_list("id", flat=True)
-    if not ids:
-        return 0
-    return (
-        await Activation.filter(id__in=list(ids)).using_db(conn).update(status=status, ended_at=now)
-    )
 
 
 class ActivationService:
@@ -79,10 +51,19 @@ class ActivationService:
 
     def __init__(
         self,
+        *,
+        repository: ActivationRepository,
+        claims: ClaimRepository,
+        licences: LicenceRepository,
+        enterprises: EnterpriseService,
         vault: Vault,
         clock: Clock,
-        mint_credential: Callable[[Licence], Awaitable[str]] | None = None,
+        mint_credential: Callable[[UnitOfWork, Licence], Awaitable[str]] | None = None,
     ) -> None:
+        self.repository = repository
+        self.claims = claims
+        self.licences = licences
+        self.enterprises = enterprises
         self.vault = vault
         self.clock = clock
         self.mint_credential = mint_credential
@@ -116,13 +97,9 @@ class ActivationService:
                 ) from None
         licence = await self._usable_licence(uow, session, ref)
         conn, now = uow.conn, self.clock.now()
-        superseded = (
-            await Activation.filter(licence_id=licence.id, status=ACTIVE)
-            .using_db(conn)
-            .update(status="superseded", ended_at=now)
-        )
+        superseded = await self.repository.supersede(uow, licence.id, now)
         seed = pyotp.random_base32(32)
-        activation = await Activation.create(
+        activation = Activation(
             id=uuid.uuid4(),
             licence_id=licence.id,
             account_id=session.account_id,
@@ -131,8 +108,8 @@ class ActivationService:
             totp_seed_sealed=self.vault.seal(seed, SEED_CONTEXT),
             status=ACTIVE,
             created_at=now,
-            using_db=conn,
         )
+        await self.repository.add(uow, activation)
         await audit(
             conn,
             at=now,
@@ -146,7 +123,7 @@ class ActivationService:
             },
         )
         offline_credential = (
-            await self.mint_credential(licence) if self.mint_credential is not None else None
+            await self.mint_credential(uow, licence) if self.mint_credential is not None else None
         )
         return ActivationOut(
             activation_id=activation.id,
@@ -161,13 +138,10 @@ class ActivationService:
         """End the licence's active activation, whichever device holds it (lost phone)."""
         licence = await self._licence(uow, session, ref)
         conn, now = uow.conn, self.clock.now()
-        active = (
-            await Activation.filter(licence_id=licence.id, status=ACTIVE).using_db(conn).first()
-        )
+        active = await self.repository.active_of(uow, licence.id)
         if active is None:
             raise NotFound("the licence has no active activation")
-        active.status, active.ended_at = "deactivated", now
-        await active.save(using_db=conn, update_fields=["status", "ended_at"])
+        await self.repository.end(uow, active, "deactivated", now)
         await audit(
             conn,
             at=now,
@@ -181,18 +155,16 @@ class ActivationService:
         )
 
     async def _licence(self, uow: UnitOfWork, session: HolderSession, ref: str) -> Licence:
-        principal = await principal_of(session)
-        query = Licence.filter(ref=ref).using_db(uow.conn)
-        if uow.is_postgres:
-            query = query.select_for_update()  # one activation at a time per licence
-        licence = await query.first()
-        if licence is None or not principal.may_act_on(licence):
+        principal = await self.enterprises.principal_of(uow, session)
+        # Locked: one activation at a time per licence.
+        licence = await self.licences.by_ref(uow, ref, lock=True)
+        if licence is None or not principal.may_act_on(holder_of(licence)):
             raise LicenceNotFound()
         return licence
 
     async def _usable_licence(self, uow: UnitOfWork, session: HolderSession, ref: str) -> Licence:
         licence = await self._licence(uow, session, ref)
-        claim = await Claim.filter(licence_id=licence.id).using_db(uow.conn).first()
+        claim = await self.claims.of_licence(uow, licence.id)
         if claim is None or not claim_holds(claim, licence):
             raise NotClaimed()
         if claim.status == "pending_review":

@@ -1,47 +1,92 @@
 """Faces of current licence versions, as the holder side needs them: opened, masked, checked.
 
-The registry keeps each version's canonical document sealed; these helpers
-open the current version's in one query for a page of licences, mask
-personal data for display and tell whether the registry has a photo.
+The registry keeps each version's canonical document sealed;
+:class:`LicenceFaces` opens the current version's in one query for a page
+of licences, :func:`mask_face` masks personal data for display and
+:func:`needs_photo` tells whether the registry has a photo.
+:class:`PermitPersonInCharge`, the development rule for who is an
+enterprise's legal representative, reads the faces of its permits.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Final
 
 import orjson
-from tortoise.backends.base.client import BaseDBAsyncClient
 
-from wallet.licences.catalogue import LicenceKind
-from wallet.licences.models import Licence, LicenceVersion
-from wallet.licences.service import DOCUMENT_CONTEXT
+from wallet.clock import Clock
+from wallet.holders.models import Enterprise, Person
+from wallet.licences.builders import DOCUMENT_CONTEXT
+from wallet.licences.catalogue import CATALOGUE, LicenceKind
+from wallet.licences.models import Licence
+from wallet.licences.repository import LicenceRepository
+from wallet.licences.status import RegistryStatus
+from wallet.uow import UnitOfWork
 from wallet.vault import Vault, mask_id_number, mask_name, mask_text
 
-__all__ = ["current_faces", "mask_face", "needs_photo"]
+__all__ = ["LicenceFaces", "PermitPersonInCharge", "mask_face", "needs_photo"]
 
 _NAME_FIELDS = frozenset({"name", "person_in_charge"})
+_PERMIT_KINDS: Final = tuple(k.code for k in CATALOGUE.values() if k.holder_type == "enterprise")
 
 
-async def current_faces(
-    vault: Vault, licences: Iterable[Licence], conn: BaseDBAsyncClient | None = None
-) -> dict[uuid.UUID, dict[str, Any]]:
-    """The face of each licence's current version, keyed by licence id."""
-    wanted = {lic.id: lic.version for lic in licences}
-    if not wanted:
-        return {}
-    query = LicenceVersion.filter(licence_id__in=list(wanted))
-    if conn is not None:
-        query = query.using_db(conn)
-    rows = await query.values_list("licence_id", "version", "document_sealed")
-    faces: dict[uuid.UUID, dict[str, Any]] = {}
-    for licence_id, version, sealed in rows:
-        key = uuid.UUID(str(licence_id))
-        if wanted.get(key) == version:
-            document = orjson.loads(vault.open(str(sealed), DOCUMENT_CONTEXT))
-            faces[key] = dict(document.get("face") or {})
-    return faces
+class LicenceFaces:
+    """Opens the faces of licences' current versions."""
+
+    def __init__(self, licences: LicenceRepository, vault: Vault) -> None:
+        self.licences = licences
+        self.vault = vault
+
+    async def current(
+        self, uow: UnitOfWork, licences: Iterable[Licence]
+    ) -> dict[uuid.UUID, dict[str, Any]]:
+        """The face of each licence's current version, keyed by licence id."""
+        sealed = await self.licences.current_documents(
+            uow, {lic.id: lic.version for lic in licences}
+        )
+        faces: dict[uuid.UUID, dict[str, Any]] = {}
+        for licence_id, document_sealed in sealed.items():
+            document = orjson.loads(self.vault.open(document_sealed, DOCUMENT_CONTEXT))
+            faces[licence_id] = dict(document.get("face") or {})
+        return faces
+
+
+class PermitPersonInCharge:
+    """Development rule: the person in charge named on a current, valid permit.
+
+    The registry feed names a permit's person in charge (负责人, person in
+    charge) by name only: the bound person whose name (blind index) equals
+    it on one of the enterprise's current, valid permits is its legal
+    representative. A production deployment plugs in a check against the
+    enterprise register instead.
+    """
+
+    def __init__(
+        self, licences: LicenceRepository, faces: LicenceFaces, vault: Vault, clock: Clock
+    ) -> None:
+        self.licences = licences
+        self.faces = faces
+        self.vault = vault
+        self.clock = clock
+
+    async def confirms(self, uow: UnitOfWork, enterprise: Enterprise, person: Person) -> bool:
+        """Compare the blind index of each valid permit's person in charge with the person's."""
+        today = self.clock.now().date()
+        permits = [
+            p
+            for p in await self.licences.of_enterprise(
+                uow, enterprise.id, _PERMIT_KINDS, RegistryStatus.VALID.value
+            )
+            if p.valid_until is None or p.valid_until >= today
+        ]
+        faces = await self.faces.current(uow, permits)
+        return any(
+            self.vault.blind_index(str(face.get("person_in_charge", "")), "name")
+            == person.name_index
+            for face in faces.values()
+        )
 
 
 def needs_photo(kind: LicenceKind, face: Mapping[str, Any]) -> bool:

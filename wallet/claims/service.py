@@ -17,11 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from tortoise.expressions import Q
-
-from wallet.accounts.models import Account
-from wallet.accounts.sessions import HolderSession
-from wallet.activation.service import claim_holds
+from wallet.accounts.repository import AccountRepository
 from wallet.audit.service import append as audit
 from wallet.claims.errors import (
     AlreadyClaimed,
@@ -31,10 +27,12 @@ from wallet.claims.errors import (
     PhotoNotNeeded,
     PhotoRequired,
 )
-from wallet.claims.faces import current_faces, needs_photo
+from wallet.claims.faces import LicenceFaces, needs_photo
+from wallet.claims.holding import claim_holds, holder_of
 from wallet.claims.models import Claim, ClaimPhoto
 from wallet.claims.notify import ClaimNotifier
 from wallet.claims.photos import Photo, decode_base64_photo, prepare_photo
+from wallet.claims.repository import ClaimRepository
 from wallet.claims.schemas import (
     BulkClaimIn,
     BulkClaimItem,
@@ -48,19 +46,26 @@ from wallet.claims.schemas import (
     ReviewQuery,
 )
 from wallet.clock import Clock
-from wallet.enterprises.access import Principal, holder_of, principal_of, require_person
+from wallet.enterprises.service import EnterpriseService
 from wallet.errors import NotFound, ValidationFailed
 from wallet.holders.models import Person
+from wallet.holders.principal import HolderSession, Principal, require_person
 from wallet.licences.catalogue import get_kind
 from wallet.licences.models import Licence
+from wallet.licences.repository import LicenceRepository
 from wallet.licences.status import TERMINAL, RegistryStatus
 from wallet.uow import UnitOfWork
 from wallet.vault import Vault, mask_id_number, mask_name
 
-__all__ = ["PHOTO_CONTEXT", "ClaimService", "licence_photo"]
+__all__ = ["PHOTO_CONTEXT", "ClaimService", "photo_bytes"]
 
 PHOTO_CONTEXT: Final = "claim_photo.image"
 _SETTLED: Final = frozenset({"claimed", "approved"})
+
+
+def photo_bytes(vault: Vault, photo: ClaimPhoto) -> bytes:
+    """The JPEG of a stored claim photo, opened by the vault."""
+    return base64.b64decode(vault.open(photo.image_sealed, PHOTO_CONTEXT))
 
 
 @dataclass(frozen=True)
@@ -79,25 +84,38 @@ def _out(licence: Licence, claim: Claim, created: bool) -> ClaimOut:
     )
 
 
-async def licence_photo(vault: Vault, licence_id: uuid.UUID) -> bytes | None:
-    """The holder's approved photo of a licence (JPEG), or None.
-
-    For licences whose registry face has no photo: what the verifier shows
-    the inspector once the authority approved the claim.
-    """
-    photo = await ClaimPhoto.filter(claim__licence_id=licence_id, claim__status="approved").first()
-    if photo is None:
-        return None
-    return base64.b64decode(vault.open(photo.image_sealed, PHOTO_CONTEXT))
-
-
 class ClaimService:
     """Claims and their review over one runtime's vault, clock and notifier."""
 
-    def __init__(self, vault: Vault, clock: Clock, notifier: ClaimNotifier) -> None:
+    def __init__(
+        self,
+        *,
+        repository: ClaimRepository,
+        licences: LicenceRepository,
+        accounts: AccountRepository,
+        faces: LicenceFaces,
+        enterprises: EnterpriseService,
+        vault: Vault,
+        clock: Clock,
+        notifier: ClaimNotifier,
+    ) -> None:
+        self.repository = repository
+        self.licences = licences
+        self.accounts = accounts
+        self.faces = faces
+        self.enterprises = enterprises
         self.vault = vault
         self.clock = clock
         self.notifier = notifier
+
+    async def licence_photo(self, uow: UnitOfWork, licence_id: uuid.UUID) -> bytes | None:
+        """The holder's approved photo of a licence (JPEG), or None.
+
+        For licences whose registry face has no photo: what the verifier shows
+        the inspector once the authority approved the claim.
+        """
+        photo = await self.repository.approved_photo(uow, licence_id)
+        return photo_bytes(self.vault, photo) if photo is not None else None
 
     # -- the holder's side -------------------------------------------------------------
 
@@ -107,10 +125,10 @@ class ClaimService:
         """Claim one licence, with a photo when the registry has none."""
         require_person(session)
         photo = await prepare_photo(decode_base64_photo(body.photo)) if body.photo else None
-        principal = await principal_of(session)
-        conn, now = uow.conn, self.clock.now()
+        principal = await self.enterprises.principal_of(uow, session)
+        now = self.clock.now()
         licence = await self._licence_for(uow, principal, ref)
-        claim = await Claim.filter(licence_id=licence.id).using_db(conn).first()
+        claim = await self.repository.of_licence(uow, licence.id)
         if claim is not None and claim_holds(claim, licence):
             if claim.status in _SETTLED:
                 if photo is not None:
@@ -122,7 +140,7 @@ class ClaimService:
                 await self._store_photo(uow, claim, photo, now)
                 await self._audit(uow, session, "claim.photo", licence, claim)
                 return _out(licence, claim, created=True)
-        faces = await current_faces(self.vault, [licence], conn)
+        faces = await self.faces.current(uow, [licence])
         wants_photo = needs_photo(get_kind(licence.kind), faces.get(licence.id, {}))
         if wants_photo and photo is None:
             raise PhotoRequired()
@@ -141,19 +159,17 @@ class ClaimService:
     ) -> BulkClaimOut:
         """Claim many licences that need no photo; each reference succeeds or fails alone."""
         require_person(session)
-        principal = await principal_of(session)
+        principal = await self.enterprises.principal_of(uow, session)
         conn, now = uow.conn, self.clock.now()
         refs = list(dict.fromkeys(body.refs))
-        rows = await Licence.filter(ref__in=refs).using_db(conn)
-        licences = {lic.ref: lic for lic in rows if principal.may_act_on(lic)}
+        rows = await self.licences.by_refs(uow, refs)
+        licences = {lic.ref: lic for lic in rows if principal.may_act_on(holder_of(lic))}
         claims = {
             c.licence_id: c
-            for c in await Claim.filter(
-                licence_id__in=[lic.id for lic in licences.values()]
-            ).using_db(conn)
+            for c in await self.repository.of_licences(uow, [lic.id for lic in licences.values()])
         }
         person_licences = [lic for lic in licences.values() if holder_of(lic)[0] is not None]
-        faces = await current_faces(self.vault, person_licences, conn)
+        faces = await self.faces.current(uow, person_licences)
         results: list[BulkClaimItem] = []
         fresh: list[Claim] = []
         for ref in refs:
@@ -175,7 +191,7 @@ class ClaimService:
                 fresh.append(self._new_claim(session, licence, "claimed", now))
                 results.append(BulkClaimItem(ref=ref, outcome="claimed", status="claimed"))
         # A concurrent claim of the same licence wins quietly: the outcome is the same.
-        await Claim.bulk_create(fresh, ignore_conflicts=True, using_db=conn)
+        await self.repository.add_many(uow, fresh)
         claimed = [r.ref for r in results if r.outcome == "claimed"]
         if claimed:
             await audit(
@@ -195,32 +211,23 @@ class ClaimService:
 
     # -- the authority's side ---------------------------------------------------------
 
-    async def pending(self, scope: str | None, query: ReviewQuery) -> ReviewPage:
+    async def pending(self, uow: UnitOfWork, scope: str | None, query: ReviewQuery) -> ReviewPage:
         """Claims waiting for review inside ``scope``, oldest first (keyset pagination)."""
-        rows = Claim.filter(status="pending_review")
-        if scope:
-            rows = rows.filter(licence__issuer_division__startswith=scope)
-        if query.cursor:
-            at, claim_id = _parse_cursor(query.cursor)
-            rows = rows.filter(Q(created_at__gt=at) | Q(created_at=at, id__gt=claim_id))
-        page = (
-            await rows.order_by("created_at", "id")
-            .limit(query.limit + 1)
-            .prefetch_related("licence", "person", "photo")
-        )
+        after = _parse_cursor(query.cursor) if query.cursor else None
+        page = await self.repository.pending(uow, scope, after, query.limit + 1)
         more = len(page) > query.limit
         page = page[: query.limit]
         items = [self._review_item(claim) for claim in page]
         cursor = _cursor(page[-1]) if more and page else None
         return ReviewPage(items=items, next_cursor=cursor)
 
-    async def photo(self, scope: str | None, claim_id: str) -> bytes:
+    async def photo(self, uow: UnitOfWork, scope: str | None, claim_id: str) -> bytes:
         """The JPEG sent with a claim (for the reviewer)."""
-        claim = await self._claim_in_scope(None, scope, claim_id)
-        photo = await ClaimPhoto.get_or_none(claim_id=claim.id)
+        claim = await self._claim_in_scope(uow, scope, claim_id)
+        photo = await self.repository.photo(uow, claim.id)
         if photo is None:
             raise NotFound("this claim has no photo")
-        return base64.b64decode(self.vault.open(photo.image_sealed, PHOTO_CONTEXT))
+        return photo_bytes(self.vault, photo)
 
     async def approve(
         self, uow: UnitOfWork, actor: str, scope: str | None, claim_id: str
@@ -237,11 +244,8 @@ class ClaimService:
     # -- helpers ------------------------------------------------------------------
 
     async def _licence_for(self, uow: UnitOfWork, principal: Principal, ref: str) -> Licence:
-        query = Licence.filter(ref=ref).using_db(uow.conn)
-        if uow.is_postgres:
-            query = query.select_for_update()
-        licence = await query.first()
-        if licence is None or not principal.may_act_on(licence):
+        licence = await self.licences.by_ref(uow, ref, lock=True)
+        if licence is None or not principal.may_act_on(holder_of(licence)):
             raise LicenceNotFound()
         if RegistryStatus(licence.status) in TERMINAL:
             raise LicenceEnded(f"the licence is {licence.status}")
@@ -275,35 +279,37 @@ class ClaimService:
     ) -> Claim:
         if claim is None:
             claim = self._new_claim(session, licence, status, now)
-            await claim.save(using_db=uow.conn)
+            await self.repository.save(uow, claim)
             return claim
-        await ClaimPhoto.filter(claim_id=claim.id).using_db(uow.conn).delete()
+        await self.repository.delete_photo(uow, claim.id)
         claim.account_id = session.account_id
         claim.person_id, claim.enterprise_id = holder_of(licence)
         claim.status, claim.reason, claim.reviewed_by, claim.reviewed_at = status, "", "", None
         claim.created_at = claim.updated_at = now
-        await claim.save(using_db=uow.conn)
+        await self.repository.save(uow, claim)
         return claim
 
     async def _store_photo(
         self, uow: UnitOfWork, claim: Claim, photo: Photo, now: datetime
     ) -> None:
-        await ClaimPhoto.filter(claim_id=claim.id).using_db(uow.conn).delete()
+        await self.repository.delete_photo(uow, claim.id)
         sealed = self.vault.seal(base64.b64encode(photo.data).decode(), PHOTO_CONTEXT)
-        await ClaimPhoto.create(
-            id=uuid.uuid4(),
-            claim_id=claim.id,
-            image_sealed=sealed,
-            media_type=photo.media_type,
-            width=photo.width,
-            height=photo.height,
-            size=len(photo.data),
-            digest=photo.digest,
-            created_at=now,
-            using_db=uow.conn,
+        await self.repository.add_photo(
+            uow,
+            ClaimPhoto(
+                id=uuid.uuid4(),
+                claim_id=claim.id,
+                image_sealed=sealed,
+                media_type=photo.media_type,
+                width=photo.width,
+                height=photo.height,
+                size=len(photo.data),
+                digest=photo.digest,
+                created_at=now,
+            ),
         )
         claim.updated_at = now
-        await claim.save(using_db=uow.conn, update_fields=["updated_at"])
+        await self.repository.save(uow, claim, "updated_at")
 
     async def _audit(
         self, uow: UnitOfWork, session: HolderSession, action: str, licence: Licence, claim: Claim
@@ -318,20 +324,13 @@ class ClaimService:
         )
 
     async def _claim_in_scope(
-        self, uow: UnitOfWork | None, scope: str | None, claim_id: str
+        self, uow: UnitOfWork, scope: str | None, claim_id: str, *, lock: bool = False
     ) -> Claim:
         try:
             key = uuid.UUID(claim_id)
         except ValueError:
             raise NotFound("no claim with that id") from None
-        query = Claim.filter(id=key)
-        if uow is not None:
-            query = query.using_db(uow.conn)
-            if uow.is_postgres:
-                query = query.select_for_update()
-        claim = await query.first()
-        if claim is not None:
-            await claim.fetch_related("licence", using_db=uow.conn if uow else None)
+        claim = await self.repository.with_licence(uow, key, lock=lock)
         if claim is None or (scope and not claim.licence.issuer_division.startswith(scope)):
             # Outside its division a claim does not exist for the client (no 403 oracle).
             raise NotFound("no claim with that id")
@@ -340,15 +339,15 @@ class ClaimService:
     async def _review(
         self, uow: UnitOfWork, actor: str, scope: str | None, claim_id: str, decision: _Decision
     ) -> ReviewOut:
-        claim = await self._claim_in_scope(uow, scope, claim_id)
+        claim = await self._claim_in_scope(uow, scope, claim_id, lock=True)
         if claim.status != "pending_review":
             raise ClaimNotPending(f"the claim is {claim.status}")
         conn, now = uow.conn, self.clock.now()
         claim.status, claim.reason = decision.status, decision.reason
         claim.reviewed_by, claim.reviewed_at, claim.updated_at = actor, now, now
-        await claim.save(using_db=conn)
+        await self.repository.save(uow, claim)
         if decision.status == "rejected":
-            await ClaimPhoto.filter(claim_id=claim.id).using_db(conn).delete()
+            await self.repository.delete_photo(uow, claim.id)
         licence = claim.licence
         action = "claim.approve" if decision.status == "approved" else "claim.reject"
         await audit(
@@ -359,7 +358,9 @@ class ClaimService:
             subject=licence.ref,
             detail={"claim": str(claim.id)},
         )
-        account = await Account.filter(id=claim.account_id).using_db(conn).get()
+        account = await self.accounts.get(uow, claim.account_id)
+        if account is None:  # accounts are never deleted while they have claims (RESTRICT)
+            raise NotFound("the claim's account is gone")
         kind_name = get_kind(licence.kind).name
         openid_sealed, ref = account.openid_sealed, licence.ref
         uow.after_commit(

@@ -1,7 +1,7 @@
 """SM2 signing keys: province seal keys, the presentation key, the root key and the trust list."""
 
 from wallet.keys.models import KeyStatus, KeyUse, SigningKey
-from wallet.keys.service import ActiveKey, KeyStore, province_division
+from wallet.keys.service import ActiveKey, KeyStore, seal_province
 from wallet.keys.trust_list import (
     InvalidTrustList,
     TrustedKey,
@@ -20,6 +20,6 @@ __all__ = [
     "TrustList",
     "TrustedKey",
     "build_trust_list",
-    "province_division",
+    "seal_province",
     "verify_trust_list",
 ]

@@ -31,11 +31,11 @@ from tortoise.transactions import in_transaction
 from wallet.clock import Clock
 from wallet.crypto import SM2Backend, parse_public_key_hex, sm4_gcm_decrypt, sm4_gcm_encrypt
 from wallet.errors import Conflict, CryptoError, InvalidIdentifier, NotFound, ValidationFailed
-from wallet.identifiers import division_code
+from wallet.identifiers import division_code, province_division
 from wallet.keys.models import KeyStatus, KeyUse, SigningKey
 from wallet.masterkey import derive_key
 
-__all__ = ["ActiveKey", "KeyStore", "province_division"]
+__all__ = ["ActiveKey", "KeyStore", "seal_province"]
 
 _LOCK_KEY = 0x5254454B  # "RTEK": the advisory lock that serialises key changes
 _KID_PREFIX = {KeyUse.SEAL: "seal", KeyUse.PRESENTATION: "pres", KeyUse.ROOT: "root"}
@@ -54,10 +54,10 @@ class ActiveKey:
     private_key: bytes = field(repr=False)
 
 
-def province_division(value: str) -> str:
-    """Validate a province-level division code (``xx0000``, e.g. ``210000``)."""
+def seal_province(value: str) -> str:
+    """Validate the division of a seal key: a province-level code (``xx0000``, e.g. ``210000``)."""
     code = division_code(value)
-    if code[2:] != "0000":
+    if province_division(code) != code:
         raise InvalidIdentifier(
             "division",
             "province_level",
@@ -80,7 +80,7 @@ def _slot(use: str, division: str | None) -> tuple[KeyUse, str | None, str]:
                 "a seal key needs the province's division code",
                 errors=[{"field": "division", "rule": "required"}],
             )
-        division = province_division(division)
+        division = seal_province(division)
     elif division is not None:
         raise ValidationFailed(
             f"a {key_use} key has no division", errors=[{"field": "division", "rule": "absent"}]

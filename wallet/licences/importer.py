@@ -55,25 +55,25 @@ from wallet.errors import (
     WalletError,
 )
 from wallet.holders.models import Enterprise, Person, Vehicle
+from wallet.identifiers import province_division
 from wallet.keys.service import ActiveKey
-from wallet.licences.models import Licence, LicenceVersion, OutboxEvent
-from wallet.licences.schemas import VersionIn
-from wallet.licences.seal import seal_document
-from wallet.licences.service import (
+from wallet.licences.builders import (
     HolderRef,
     PreparedVersion,
-    Registry,
     check_new_version,
     check_same_content,
     holder_ref,
     live_status,
     outbox_event,
-    seal_division_of,
     seal_horizon,
     stamp_licence,
     version_document,
     version_validity,
 )
+from wallet.licences.models import Licence, OutboxEvent
+from wallet.licences.schemas import VersionIn
+from wallet.licences.seal import seal_document
+from wallet.licences.service import Registry
 from wallet.licences.status import LiveStatus, mark_pending, write_statuses
 from wallet.uow import UnitOfWork, unit_of_work
 
@@ -419,32 +419,18 @@ class _Importer:
     # -- planning ------------------------------------------------------------------
 
     async def _plan(self, uow: UnitOfWork, rows: Sequence[_Row]) -> _Plan:
-        conn = uow.conn
-        if uow.is_postgres:
-            # The prefetch queries carry a batch of keys in IN lists. A generic plan,
-            # cached after a few batches while the tables were still small or without
-            # statistics (a first bulk load), filters them row by row; planning each
-            # batch with its values lets PostgreSQL use the indexes or a hashed filter.
-            await conn.execute_script("SET LOCAL plan_cache_mode = force_custom_plan")
+        licences = self.registry.licences
+        # The prefetch queries carry a batch of keys in IN lists.
+        await licences.plan_each_batch(uow)
         plan = _Plan(now=self.registry.clock.now())
         kinds = {row.item.kind.code for row in rows}
         numbers = {row.item.number_index for row in rows}
-        found = await (
-            Licence.filter(kind__in=kinds, number_index__in=numbers)
-            .using_db(conn)
-            .values_list("id", "kind", "number_index")
-        )
-        licence_ids = {(kind, index): licence_id for licence_id, kind, index in found}
+        licence_ids = await licences.ids_by_number(uow, kinds, numbers)
         known: dict[tuple[str, str, int], str] = {}
         if licence_ids:
             keys_of = {licence_id: key for key, licence_id in licence_ids.items()}
-            versions = await (
-                LicenceVersion.filter(
-                    licence_id__in=list(keys_of),
-                    version__in={row.item.data.version for row in rows},
-                )
-                .using_db(conn)
-                .values_list("licence_id", "version", "content_digest")
+            versions = await licences.version_digests(
+                uow, list(keys_of), {row.item.data.version for row in rows}
             )
             known = {
                 (*keys_of[licence_id], version): digest for licence_id, version, digest in versions
@@ -471,7 +457,7 @@ class _Importer:
                 except Conflict as exc:
                     plan.reject(row, exc)
                     continue
-            key = seal_keys[seal_division_of(row.item.data.issuer.division)]
+            key = seal_keys[province_division(row.item.data.issuer.division)]
             if isinstance(key, WalletError):  # no seal key for the province
                 plan.reject(row, key)
                 continue
@@ -487,32 +473,25 @@ class _Importer:
         refs: Sequence[HolderRef],
         licence_ids: Mapping[tuple[str, str], Any],
     ) -> None:
-        conn, registry = uow.conn, self.registry
+        registry = self.registry
+        holders, builder = registry.holder_records.holders, registry.builder
         existing = {licence_ids[row.licence_key] for row in rows if row.licence_key in licence_ids}
         if existing:
-            query = Licence.filter(id__in=list(existing)).using_db(conn)
-            if uow.is_postgres:
-                query = query.select_for_update()
-            for licence in await query:
+            for licence in await registry.licences.lock_many(uow, existing):
                 plan.licences[(licence.kind, licence.number_index)] = licence
-        person_indexes = {registry.person_index(r.code) for r in refs if r.holder_type == "person"}
-        if person_indexes:
-            for person in await Person.filter(id_number_index__in=list(person_indexes)).using_db(
-                conn
-            ):
-                plan.persons[person.id_number_index] = person
+        person_indexes = {builder.person_index(r.code) for r in refs if r.holder_type == "person"}
+        for person in await holders.persons_by_id_numbers(uow, person_indexes):
+            plan.persons[person.id_number_index] = person
         usccs = {r.code for r in refs if r.holder_type != "person"}
-        if usccs:
-            for enterprise in await Enterprise.filter(uscc__in=list(usccs)).using_db(conn):
-                plan.enterprises[enterprise.uscc] = enterprise
+        for enterprise in await holders.enterprises_by_usccs(uow, usccs):
+            plan.enterprises[enterprise.uscc] = enterprise
         plates = {r.plate for r in refs if r.holder_type == "vehicle"}
-        if plates:
-            for vehicle in await Vehicle.filter(plate_number__in=list(plates)).using_db(conn):
-                plan.vehicles[(vehicle.plate_number, vehicle.plate_colour)] = vehicle
+        for vehicle in await holders.vehicles_by_plates(uow, plates):
+            plan.vehicles[(vehicle.plate_number, vehicle.plate_colour)] = vehicle
 
     async def _seal_keys(self, rows: Sequence[_Row]) -> dict[str, ActiveKey | WalletError]:
         keys: dict[str, ActiveKey | WalletError] = {}
-        for division in sorted({seal_division_of(r.item.data.issuer.division) for r in rows}):
+        for division in sorted({province_division(r.item.data.issuer.division) for r in rows}):
             try:
                 keys[division] = await self.registry.keys.active_key("seal", division)
             except WalletError as exc:  # no key for this province: its rows are rejected
@@ -522,12 +501,12 @@ class _Importer:
     def _plan_version(
         self, plan: _Plan, row: _Row, licence: Licence | None, ref: HolderRef, key: ActiveKey
     ) -> None:
-        registry, item, now = self.registry, row.item, plan.now
+        builder, item, now = self.registry.builder, row.item, plan.now
         person, enterprise, vehicle = self._holder(plan, ref)
         issued_at = item.data.issued_at or now
         valid_from, valid_until = version_validity(item)
         if licence is None:
-            licence = registry.new_licence(item, issued_at, now)
+            licence = builder.new_licence(item, issued_at, now)
             plan.licences[row.licence_key] = licence
             plan.add_new(licence)
         else:
@@ -559,37 +538,38 @@ class _Importer:
     def _holder(
         self, plan: _Plan, ref: HolderRef
     ) -> tuple[Person | None, Enterprise | None, Vehicle | None]:
-        registry, now = self.registry, plan.now
+        builder, now = self.registry.builder, plan.now
         if ref.holder_type == "person":
-            index = registry.person_index(ref.code)
+            index = builder.person_index(ref.code)
             person = plan.persons.get(index)
             if person is None:
-                person = plan.persons[index] = registry.new_person(ref, now)
+                person = plan.persons[index] = builder.new_person(ref, now)
                 plan.add_new(person)
-            elif registry.refresh_person(person, ref, now):
+            elif builder.refresh_person(person, ref, now):
                 plan.mark_dirty(person)
             return person, None, None
         enterprise = plan.enterprises.get(ref.code)
         if enterprise is None:
-            enterprise = plan.enterprises[ref.code] = registry.new_enterprise(ref, now)
+            enterprise = plan.enterprises[ref.code] = builder.new_enterprise(ref, now)
             plan.add_new(enterprise)
-        elif registry.refresh_enterprise(enterprise, ref, now):
+        elif builder.refresh_enterprise(enterprise, ref, now):
             plan.mark_dirty(enterprise)
         if ref.holder_type != "vehicle":
             return None, enterprise, None
         vehicle = plan.vehicles.get((ref.plate, ref.colour))
         if vehicle is None:
-            vehicle = registry.new_vehicle(ref, enterprise, now)
+            vehicle = builder.new_vehicle(ref, enterprise, now)
             plan.vehicles[(ref.plate, ref.colour)] = vehicle
             plan.add_new(vehicle)
-        elif registry.refresh_vehicle(vehicle, enterprise, now):
+        elif builder.refresh_vehicle(vehicle, enterprise, now):
             plan.mark_dirty(vehicle)
         return None, enterprise, vehicle
 
     # -- writing -------------------------------------------------------------------
 
     async def _write(self, uow: UnitOfWork, plan: _Plan, checked: _Checked) -> None:
-        conn, registry = uow.conn, self.registry
+        registry = self.registry
+        licences, holders = registry.licences, registry.holder_records.holders
         # Workers sign while this process writes the rows that do not need the seals.
         sealing = asyncio.ensure_future(self._seal(plan.versions))
         try:
@@ -598,14 +578,15 @@ class _Importer:
                 (Person, ("name_sealed", "name_index", "updated_at")),
                 (Enterprise, ("name", "updated_at")),
                 (Vehicle, ("enterprise_id", "updated_at")),
-                (Licence, _LICENCE_FIELDS),
             ):
-                if plan.new.get(model):
-                    await model.bulk_create(plan.new[model], using_db=conn)
-                if plan.dirty.get(model):
-                    await model.bulk_update(list(plan.dirty[model].values()), fields, using_db=conn)
+                await holders.add_records(uow, plan.new.get(model, []))
+                await holders.update_records(uow, list(plan.dirty.get(model, {}).values()), fields)
+            await licences.add_many(uow, plan.new.get(Licence, []))
+            await licences.update_many(
+                uow, list(plan.dirty.get(Licence, {}).values()), _LICENCE_FIELDS
+            )
             rows = [
-                registry.new_version(
+                registry.builder.new_version(
                     v.licence,
                     v.item,
                     v.identifier,
@@ -627,12 +608,12 @@ class _Importer:
                 sealing.cancel()
             elif not sealing.cancelled():
                 sealing.exception()  # retrieved: the error (if any) is already on its way up
-        await LicenceVersion.bulk_create(rows, using_db=conn)
-        await OutboxEvent.bulk_create(plan.events, using_db=conn)
+        await licences.add_versions(uow, rows)
+        await licences.add_events(uow, plan.events)
         for kid, until in plan.horizons.items():
-            await registry.keys.note_signed(kid, until, conn=conn)
+            await registry.keys.note_signed(kid, until, conn=uow.conn)
         await audit(
-            conn,
+            uow.conn,
             at=plan.now,
             actor=self.actor,
             action="licence.import",

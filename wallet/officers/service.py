@@ -32,15 +32,16 @@ import orjson
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
-from tortoise.transactions import in_transaction
 
 from wallet import identifiers
 from wallet.clock import Clock
 from wallet.crypto import sm3
-from wallet.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from wallet.db import map_storage_errors
+from wallet.errors import Conflict, NotFound, Unauthorized, Unavailable, ValidationFailed
 from wallet.officers.models import Officer, OfficerSessionRecord
+from wallet.officers.repository import OfficerRepository
 from wallet.officers.throttle import SignInThrottle
+from wallet.uow import UnitOfWork
 from wallet.vault import Vault
 
 __all__ = ["SESSION_RECHECK", "BadCredentials", "OfficerRole", "OfficerSession", "Officers"]
@@ -56,12 +57,16 @@ _DUMMY_HASH: Final = _HASHER.hash("not-a-password")
 
 
 class OfficerRole(StrEnum):
+    """What an officer may see: inspectors a minimal face, supervisors the whole one."""
+
     INSPECTOR = "inspector"
     SUPERVISOR = "supervisor"
 
 
 @dataclass(frozen=True, slots=True)
 class OfficerSession:
+    """A signed-in officer as each request sees it: who, where, which role, which device."""
+
     officer_id: int
     badge: str
     division: str
@@ -70,6 +75,8 @@ class OfficerSession:
 
 
 class BadCredentials(Unauthorized):
+    """Sign-in refused: the badge, the password or the device is not the officer's."""
+
     type_code = "bad_credentials"
     title = "Badge, password or device not accepted"
 
@@ -87,12 +94,14 @@ class Officers:
 
     def __init__(
         self,
+        repository: OfficerRepository,
         vault: Vault,
         cache: Redis,
         clock: Clock,
         session_ttl: int,
         session_recheck: int = SESSION_RECHECK,
     ) -> None:
+        self.repository = repository
         self.vault = vault
         self.cache = cache
         self.clock = clock
@@ -102,6 +111,7 @@ class Officers:
 
     async def add(
         self,
+        uow: UnitOfWork,
         *,
         badge: str,
         name: str,
@@ -123,39 +133,51 @@ class Officers:
                     {"field": "password", "rule": "min_length", "message": "at least 12 characters"}
                 ]
             )
-        if await Officer.exists(badge=badge):
+        if await self.repository.exists(uow, badge):
             raise Conflict("an officer with that badge exists")
         password_hash = await asyncio.to_thread(_HASHER.hash, password)
-        return await Officer.create(
-            badge=badge,
-            name_sealed=self.vault.seal(name, "officer.name"),
-            division=division,
-            role=role,
-            password_hash=password_hash,
-            device_id=device_id,
-            created_at=now,
+        return await self.repository.add(
+            uow,
+            Officer(
+                badge=badge,
+                name_sealed=self.vault.seal(name, "officer.name"),
+                division=division,
+                role=role,
+                password_hash=password_hash,
+                device_id=device_id,
+                created_at=now,
+            ),
         )
 
-    async def set_enabled(self, badge: str, enabled: bool) -> Officer:
+    async def set_enabled(self, uow: UnitOfWork, badge: str, enabled: bool) -> Officer:
         """Enable or disable an officer; disabling ends every session of the officer at once."""
-        async with in_transaction("default"):
-            officer = await Officer.get_or_none(badge=badge)
-            if officer is None:
-                raise NotFound("no officer with that badge")
-            officer.enabled = enabled
-            await officer.save(update_fields=["enabled"])
-            ended: list[str] = []
-            if not enabled:
-                records = OfficerSessionRecord.filter(officer_id=officer.id)
-                ended = [record.token_hash for record in await records.only("token_hash")]
-                await OfficerSessionRecord.filter(officer_id=officer.id).delete()
+        officer = await self.repository.by_badge(uow, badge, lock=True)
+        if officer is None:
+            raise NotFound("no officer with that badge")
+        officer.enabled = enabled
+        await self.repository.save(uow, officer, "enabled")
+        ended = [] if enabled else await self.repository.end_sessions(uow, officer.id)
         # After the commit: a refill racing with this reads the rows again after
         # writing, so it either sees them gone or is deleted here.
-        await self._forget(ended)
+        uow.after_commit(lambda: self._forget(ended))
         return officer
 
+    async def reset_password(self, uow: UnitOfWork, badge: str, password: str) -> Officer:
+        """Give the officer a new password and enable the account."""
+        officer = await self.repository.by_badge(uow, badge, lock=True)
+        if officer is None:
+            raise NotFound("no officer with that badge")
+        officer.password_hash = await asyncio.to_thread(_HASHER.hash, password)
+        officer.enabled = True
+        await self.repository.save(uow, officer, "password_hash", "enabled")
+        return officer
+
+    async def all(self, uow: UnitOfWork) -> list[Officer]:
+        """Every officer, by division and badge."""
+        return await self.repository.all(uow)
+
     async def sign_in(
-        self, badge: str, password: str, device_id: str, source: str
+        self, uow: UnitOfWork, badge: str, password: str, device_id: str, source: str
     ) -> tuple[str, OfficerSession]:
         """A new session token for the officer on ``device_id``, signing in from ``source``.
 
@@ -163,7 +185,7 @@ class Officers:
         the source or the badge must wait, :class:`BadCredentials` otherwise.
         """
         await self.throttle.attempt(badge, source)
-        officer = await Officer.get_or_none(badge=badge)
+        officer = await self.repository.by_badge(uow, badge)
         ok = await asyncio.to_thread(
             _check, officer.password_hash if officer else _DUMMY_HASH, password
         )
@@ -176,25 +198,29 @@ class Officers:
         token = secrets.token_urlsafe(32)
         token_hash = _token_hash(token)
         now = self.clock.now()
-        await OfficerSessionRecord.filter(expires_at__lte=now).delete()
-        await OfficerSessionRecord.create(
-            token_hash=token_hash,
-            officer_id=officer.id,
-            device_id=device_id,
-            created_at=now,
-            expires_at=now + timedelta(seconds=self.session_ttl),
+        await self.repository.purge_expired(uow, now)
+        await self.repository.add_session(
+            uow,
+            OfficerSessionRecord(
+                token_hash=token_hash,
+                officer_id=officer.id,
+                device_id=device_id,
+                created_at=now,
+                expires_at=now + timedelta(seconds=self.session_ttl),
+            ),
         )
         try:
-            await self.cache.set(
-                _cache_key(token_hash),
-                orjson.dumps(asdict(session)),
-                ex=min(self.session_recheck, self.session_ttl),
-            )
-        except (RedisError, OSError):
+            with map_storage_errors("cache"):
+                await self.cache.set(
+                    _cache_key(token_hash),
+                    orjson.dumps(asdict(session)),
+                    ex=min(self.session_recheck, self.session_ttl),
+                )
+        except Unavailable:
             log.warning("officer session stored in the database only: cache unavailable")
         return token, session
 
-    async def session(self, token: str, device_id: str | None) -> OfficerSession:
+    async def session(self, uow: UnitOfWork, token: str, device_id: str | None) -> OfficerSession:
         """The session of ``token``; 401 if unknown, ended, expired or used from another device.
 
         Read from the cache, else from the database (refilling the cache when
@@ -204,39 +230,36 @@ class Officers:
         key = _cache_key(token_hash)
         cache_up = True
         try:
-            raw = await self.cache.get(key)
-        except (RedisError, OSError):
+            with map_storage_errors("cache"):
+                raw = await self.cache.get(key)
+        except Unavailable:
             cache_up, raw = False, None
         if raw is not None:
             session = OfficerSession(**orjson.loads(raw))
         else:
-            found = await self._from_database(token_hash)
+            found = await self._from_database(uow, token_hash)
             if found is None:
                 raise Unauthorized("sign in again")
             session, expires_at = found
             if cache_up:
-                await self._refill(token_hash, session, expires_at)
+                await self._refill(uow, token_hash, session, expires_at)
         if device_id != session.device_id:
             raise Unauthorized("this token belongs to another device")
         return session
 
-    async def sign_out(self, token: str) -> None:
+    async def sign_out(self, uow: UnitOfWork, token: str) -> None:
         """End the session of ``token`` (the database record first, then the cache entry)."""
         token_hash = _token_hash(token)
         try:
-            await OfficerSessionRecord.filter(token_hash=token_hash).delete()
+            await self.repository.end_session(uow, token_hash)
         finally:
             # Even with the database down the token stops working from the cache.
             await self._forget([token_hash])
 
-    async def _from_database(self, token_hash: str) -> tuple[OfficerSession, datetime] | None:
-        record = (
-            await OfficerSessionRecord.filter(
-                token_hash=token_hash, expires_at__gt=self.clock.now(), officer__enabled=True
-            )
-            .select_related("officer")
-            .first()
-        )
+    async def _from_database(
+        self, uow: UnitOfWork, token_hash: str
+    ) -> tuple[OfficerSession, datetime] | None:
+        record = await self.repository.live_session(uow, token_hash, self.clock.now())
         if record is None:
             return None
         officer = record.officer
@@ -245,24 +268,28 @@ class Officers:
         )
         return session, record.expires_at
 
-    async def _refill(self, token_hash: str, session: OfficerSession, expires_at: datetime) -> None:
+    async def _refill(
+        self, uow: UnitOfWork, token_hash: str, session: OfficerSession, expires_at: datetime
+    ) -> None:
         remaining = int((expires_at - self.clock.now()).total_seconds())
         if remaining < 1:
             return
         key = _cache_key(token_hash)
         try:
-            await self.cache.set(
-                key, orjson.dumps(asdict(session)), ex=min(self.session_recheck, remaining)
-            )
-        except (RedisError, OSError):
+            with map_storage_errors("cache"):
+                await self.cache.set(
+                    key, orjson.dumps(asdict(session)), ex=min(self.session_recheck, remaining)
+                )
+        except Unavailable:
             log.warning("officer session not cached: cache unavailable")
             return
         # Read the record again after writing: a session ended meanwhile (its
         # row deleted before the ender deletes the cache entry) is not brought
         # back by this refill.
         try:
-            still = await OfficerSessionRecord.exists(token_hash=token_hash, officer__enabled=True)
-        except Exception:  # not confirmed, for whatever reason: withdraw the refill
+            with map_storage_errors():
+                still = await self.repository.session_stands(uow, token_hash)
+        except Unavailable:  # not confirmed: withdraw the refill
             still = False
         if not still:
             await self._forget([token_hash])
@@ -271,8 +298,9 @@ class Officers:
         if not token_hashes:
             return
         try:
-            await self.cache.delete(*map(_cache_key, token_hashes))
-        except (RedisError, OSError):
+            with map_storage_errors("cache"):
+                await self.cache.delete(*map(_cache_key, token_hashes))
+        except Unavailable:
             log.warning(
                 "ended officer sessions remain in the cache for up to %d s after it is back",
                 self.session_recheck,

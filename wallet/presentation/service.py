@@ -3,7 +3,9 @@
 A QR is minted only for a licence that is active on the calling device and
 whose registry status is ``valid``; it names the licence's current version.
 The offline credential carries the licence's place in its province's status
-list, assigned on first need.
+list, assigned on first need. The presentation domain has no tables of its
+own: it reads activations, claims and licences through their repositories,
+on the unit of work its caller opened.
 """
 
 from __future__ import annotations
@@ -13,15 +15,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
-from tortoise.transactions import in_transaction
-
+from wallet.activation.repository import ActivationRepository
+from wallet.claims.repository import ClaimRepository
 from wallet.clock import Clock
 from wallet.crypto import SM2Backend
 from wallet.errors import Conflict, Forbidden, NotFound
 from wallet.keys.service import KeyStore
 from wallet.licences.catalogue import get_kind
-from wallet.licences.models import Licence, StatusListCounter
+from wallet.licences.models import Licence
+from wallet.licences.repository import LicenceRepository
 from wallet.presentation.tokens import mint_credential, mint_qr
+from wallet.uow import UnitOfWork
 
 __all__ = ["Presentation", "Presenter", "kind_code"]
 
@@ -36,34 +40,42 @@ def kind_code(kind: str) -> str:
 
 @dataclass(frozen=True)
 class Presentation:
+    """A minted QR string, when it expires, and when to fetch the next one."""
+
     qr: str
     expires_at: datetime
     refresh_in: int
 
 
 class Presenter:
+    """Mints QR strings and offline credentials with the active presentation key."""
+
     def __init__(
         self,
+        *,
         keys: KeyStore,
         sm2: SM2Backend,
         clock: Clock,
+        licences: LicenceRepository,
+        activations: ActivationRepository,
+        claims: ClaimRepository,
         qr_lifetime: int,
         credential_lifetime: int,
     ) -> None:
         self.keys, self.sm2, self.clock = keys, sm2, clock
+        self.licences, self.activations, self.claims = licences, activations, claims
         self.qr_lifetime, self.credential_lifetime = qr_lifetime, credential_lifetime
 
     async def present(
-        self, ref: str, account_id: uuid.UUID, device_id: str | None, lifetime: int | None = None
+        self,
+        uow: UnitOfWork,
+        ref: str,
+        account_id: uuid.UUID,
+        device_id: str | None,
+        lifetime: int | None = None,
     ) -> Presentation:
         """A fresh online QR for the holder's licence on this device."""
-        from wallet.activation.models import Activation  # the holder side imports this module
-
-        activation = (
-            await Activation.filter(licence__ref=ref, account_id=account_id, status="active")
-            .select_related("licence")
-            .first()
-        )
+        activation = await self.activations.active_for(uow, ref, account_id)
         if activation is None:
             raise NotFound("this licence is not active for you: activate it first")
         if device_id is None or activation.device_id != device_id:
@@ -89,19 +101,15 @@ class Presenter:
             qr, datetime.fromtimestamp(now + lifetime, UTC), max(lifetime - REFRESH_MARGIN, 1)
         )
 
-    async def holds(self, ref: str, account_id: uuid.UUID) -> bool:
+    async def holds(self, uow: UnitOfWork, ref: str, account_id: uuid.UUID) -> bool:
         """Whether the account claimed or activated this licence: it may see its history."""
-        from wallet.activation.models import Activation
-        from wallet.claims.models import Claim
-
-        return bool(
-            await Claim.exists(licence__ref=ref, account_id=account_id)
-            or await Activation.exists(licence__ref=ref, account_id=account_id)
+        return await self.claims.claimed_by(uow, ref, account_id) or (
+            await self.activations.activated_by(uow, ref, account_id)
         )
 
-    async def offline_credential(self, licence: Licence) -> str:
+    async def offline_credential(self, uow: UnitOfWork, licence: Licence) -> str:
         """A credential for offline showing (lifetime from settings, at most 7 days)."""
-        idx = await ensure_status_idx(licence)
+        idx = await self.status_idx(uow, licence)
         key = await self.keys.active_key("presentation")
         return mint_credential(
             key.kid,
@@ -116,30 +124,8 @@ class Presenter:
             lifetime=self.credential_lifetime,
         )
 
-
-async def ensure_status_idx(licence: Licence) -> int:
-    """The licence's index in its province's status list, assigned once."""
-    if licence.status_idx is not None:
+    async def status_idx(self, uow: UnitOfWork, licence: Licence) -> int:
+        """The licence's index in its province's status list, assigned once."""
+        if licence.status_idx is None:
+            licence.status_idx = await self.licences.assign_status_idx(uow, licence.id)
         return licence.status_idx
-    province = licence.issuer_division[:2] + "0000"
-    async with in_transaction() as conn:
-        query = Licence.filter(id=licence.id).using_db(conn)
-        if conn.capabilities.dialect == "postgres":
-            query = query.select_for_update()
-        fresh = await query.get()
-        if fresh.status_idx is None:
-            counter_q = StatusListCounter.filter(division=province).using_db(conn)
-            if conn.capabilities.dialect == "postgres":
-                counter_q = counter_q.select_for_update()
-            counter = await counter_q.first()
-            if counter is None:
-                counter = await StatusListCounter.create(
-                    division=province, next_idx=0, using_db=conn
-                )
-            fresh.status_idx = counter.next_idx
-            counter.next_idx += 1
-            await counter.save(using_db=conn, update_fields=["next_idx"])
-            await fresh.save(using_db=conn, update_fields=["status_idx"])
-    licence.status_idx = fresh.status_idx
-    assert licence.status_idx is not None
-    return licence.status_idx

@@ -110,11 +110,15 @@ def mint_qr(
     ver: int,
     now: int,
     lifetime: int,
+    jti: str | None = None,
 ) -> str:
-    """An online QR string valid for ``lifetime`` seconds from ``now``."""
+    """An online QR string valid for ``lifetime`` seconds from ``now``.
+
+    ``jti`` is a fresh random one unless given (the test vectors pin one).
+    """
     if not 1 <= lifetime <= MAX_QR_LIFETIME:
         raise ValueError("QR lifetime must be 1..300 s")
-    claims = Claims(lic, knd, iss, ver, now, now + lifetime, new_jti())
+    claims = Claims(lic, knd, iss, ver, now, now + lifetime, jti or new_jti())
     return jws.encode({"kid": kid, "typ": QR_TYPE}, claims.as_payload(), private_key, sm2)
 
 
@@ -130,11 +134,15 @@ def mint_credential(
     idx: int,
     now: int,
     lifetime: int,
+    jti: str | None = None,
 ) -> str:
-    """An offline credential (the part of the offline QR before ``~``)."""
+    """An offline credential (the part of the offline QR before ``~``).
+
+    ``jti`` is a fresh random one unless given (the test vectors pin one).
+    """
     if not 1 <= lifetime <= MAX_CREDENTIAL_LIFETIME:
         raise ValueError("credential lifetime must be at most 7 days")
-    claims = Claims(lic, knd, iss, ver, now, now + lifetime, new_jti(), idx)
+    claims = Claims(lic, knd, iss, ver, now, now + lifetime, jti or new_jti(), idx)
     return jws.encode({"kid": kid, "typ": CREDENTIAL_TYPE}, claims.as_payload(), private_key, sm2)
 
 

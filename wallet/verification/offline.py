@@ -17,11 +17,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from wallet.crypto import SM2Backend
+from wallet.identifiers import province_division
 from wallet.keys.trust_list import TrustList
 from wallet.licences.status import LiveStatus
 from wallet.presentation.tokens import Claims
 from wallet.verification.status_list import StatusList
-from wallet.verification.verdict import Verdict, check_token, status_verdict
+from wallet.verification.verdict import (
+    ClaimsCheck,
+    CodeCheck,
+    Replay,
+    Verdict,
+    check_token,
+    decide,
+)
 
 __all__ = ["OfflineResult", "verify_offline"]
 
@@ -39,28 +47,40 @@ class OfflineResult:
 def verify_offline(
     trust: TrustList, status_list: StatusList | None, qr: str, now: int, sm2: SM2Backend
 ) -> OfflineResult:
-    """The verdict an offline verifier can stand behind, with what it could not check."""
+    """The verdict an offline verifier can stand behind, with what it could not check.
+
+    The verdict is :func:`~wallet.verification.verdict.decide`'s, as online:
+    the checks an offline verifier cannot make are ``UNCHECKED`` (and listed),
+    and the live status is the status list's entry (``None`` without one).
+    """
     checked = check_token(qr, trust, now, sm2)
     claims = checked.presentation.claims if checked.presentation else None
-    unchecked: list[str] = ["replay", "version", "claims"]
-    if checked.presentation is not None and checked.presentation.offline:
-        unchecked.insert(0, "totp")
-    age = now - status_list.issued_at if status_list is not None else None
-    if checked.verdict is not None:
-        return OfflineResult(checked.verdict, claims, tuple(unchecked), age)
-    assert claims is not None
-    status = None
+    offline = checked.presentation is not None and checked.presentation.offline
+    unchecked: list[str] = ["totp"] if offline else []
+    unchecked += ["replay", "version", "claims"]
+    live = None
     if (
-        status_list is not None
+        claims is not None
+        and status_list is not None
         and claims.idx is not None
-        and status_list.division == claims.iss[:2] + "0000"
+        and status_list.division == province_division(claims.iss)
     ):
         status = status_list.status_at(claims.idx)
-    if status is None:
+        if status is not None:
+            # A status list holds effective statuses (``expired`` included) and
+            # no versions: the version named is taken as the live one.
+            live = LiveStatus(status, claims.ver, None)
+    if checked.verdict is None and live is None:
         # Never "valid" without a status read, offline as online.
         unchecked.append("status")
-        return OfflineResult(Verdict.STATUS_UNAVAILABLE, claims, tuple(unchecked), age)
-    today = datetime.fromtimestamp(now, UTC).date()
-    live = LiveStatus("valid" if status == "expired" else status, claims.ver, None)
-    verdict = Verdict.EXPIRED if status == "expired" else status_verdict(claims.ver, live, today)
-    return OfflineResult(verdict, claims, tuple(unchecked), age)
+    decision = decide(
+        checked.verdict,
+        today=datetime.fromtimestamp(now, UTC).date(),
+        code=CodeCheck.UNCHECKED if offline else CodeCheck.NOT_OFFLINE,
+        replay=Replay.UNCHECKED,
+        version=claims.ver if claims else None,
+        live=live,
+        claims=ClaimsCheck.UNCHECKED,
+    )
+    age = now - status_list.issued_at if status_list is not None else None
+    return OfflineResult(decision.verdict, claims, tuple(unchecked), age)

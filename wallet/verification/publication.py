@@ -3,42 +3,48 @@
 from __future__ import annotations
 
 from wallet import identifiers
+from wallet.clock import Clock
+from wallet.crypto import SM2Backend
 from wallet.errors import InvalidIdentifier
+from wallet.keys.service import KeyStore
 from wallet.keys.trust_list import build_trust_list
-from wallet.licences.models import Licence, StatusListCounter
+from wallet.licences.repository import LicenceRepository
 from wallet.licences.status import effective_status
-from wallet.runtime import Runtime
+from wallet.uow import UnitOfWork
 from wallet.verification.status_list import encode_statuses, sign_status_list
 
-__all__ = ["signed_status_list", "signed_trust_list"]
+__all__ = ["Publication"]
 
 
-async def signed_trust_list(runtime: Runtime) -> str:
-    """The trust list JWS, signed now by the active root key."""
-    return await build_trust_list(runtime.keys)
+class Publication:
+    """The signed trust list and the provinces' signed status lists."""
 
+    def __init__(
+        self, keys: KeyStore, licences: LicenceRepository, clock: Clock, sm2: SM2Backend
+    ) -> None:
+        self.keys, self.licences, self.clock, self.sm2 = keys, licences, clock, sm2
 
-async def signed_status_list(runtime: Runtime, division: str) -> str:
-    """The status list JWS of province ``division`` (``xx0000``), signed by its seal key."""
-    division = identifiers.division_code(division)
-    if not division.endswith("0000"):
-        raise InvalidIdentifier("division", "province_level", "status lists are per province")
-    counter = await StatusListCounter.get_or_none(division=division)
-    size = counter.next_idx if counter else 0
-    today = runtime.clock.now().date()
-    rows = await Licence.filter(
-        issuer_division__startswith=division[:2], status_idx__isnull=False
-    ).values_list("status_idx", "status", "valid_until")
-    packed = encode_statuses(
-        ((int(idx), effective_status(str(status), until, today)) for idx, status, until in rows),
-        size,
-    )
-    key = await runtime.keys.active_key("seal", division)
-    return sign_status_list(
-        division,
-        packed,
-        kid=key.kid,
-        private_key=key.private_key,
-        sm2=runtime.sm2,
-        now=runtime.clock.timestamp(),
-    )
+    async def trust_list(self) -> str:
+        """The trust list JWS, signed now by the active root key."""
+        return await build_trust_list(self.keys)
+
+    async def status_list(self, uow: UnitOfWork, division: str) -> str:
+        """The status list JWS of province ``division`` (``xx0000``), signed by its seal key."""
+        division = identifiers.division_code(division)
+        if not division.endswith("0000"):
+            raise InvalidIdentifier("division", "province_level", "status lists are per province")
+        size = await self.licences.status_list_size(uow, division)
+        today = self.clock.now().date()
+        rows = await self.licences.status_entries(uow, division)
+        packed = encode_statuses(
+            ((idx, effective_status(status, until, today)) for idx, status, until in rows), size
+        )
+        key = await self.keys.active_key("seal", division)
+        return sign_status_list(
+            division,
+            packed,
+            kid=key.kid,
+            private_key=key.private_key,
+            sm2=self.sm2,
+            now=self.clock.timestamp(),
+        )

@@ -1,7 +1,7 @@
 """The WeChat server API: the async gateway over wechatpy, its errors, and a local stand-in.
 
 The stand-in (:mod:`wallet.wechat.standin`) is imported only where it runs:
-development and tests.
+development and tests. No tables: an integration over HTTP, without a repository.
 """
 
 from wallet.wechat.client import FACE_VERIFIED, FaceSession, WeChatGateway, WeChatLogin
