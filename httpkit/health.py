@@ -37,6 +37,11 @@ def health_operations(prefix: str = "") -> list[Operation]:
             "Liveness probe",
             tags=("operations",),
             outages=False,
+            response_schema={
+                "type": "object",
+                "required": ["status"],
+                "properties": {"status": {"const": "ok"}},
+            },
         ),
         Operation(
             "GET",
@@ -44,6 +49,14 @@ def health_operations(prefix: str = "") -> list[Operation]:
             readyz,
             "Readiness probe (database and cache)",
             tags=("operations",),
+            response_schema={
+                "type": "object",
+                "required": ["status", "checks"],
+                "properties": {
+                    "status": {"enum": ["ok", "unavailable"]},
+                    "checks": {"type": "object", "additionalProperties": {"type": "string"}},
+                },
+            },
             errors=(503,),
         ),
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -94,6 +94,10 @@ class Operation:
     also_status: tuple[int, ...] = ()
     #: other media types of the success answer (e.g. a rendered image beside the JSON)
     also_media_types: tuple[str, ...] = ()
+    #: the success answer's schema when it is not a model (a JWS string, an image)
+    response_schema: dict[str, Any] | None = None
+    #: other forms of the request body beside JSON, by media type (e.g. a multipart upload)
+    also_request_bodies: tuple[tuple[str, dict[str, Any]], ...] = ()
     #: uses the database or the cache, so answers 503 (naming it) while one is down
     outages: bool = True
 
@@ -247,19 +251,42 @@ _SECURITY_SCHEMES: dict[str, Any] = {
 }
 
 
+def _component_refs(node: Any) -> Any:
+    # Pydantic resolves every "$ref" it meets against its own models, so a model's extra
+    # schema names another component as {"x-component": NAME}; it becomes a $ref here.
+    if isinstance(node, dict):
+        if set(node) == {"x-component"}:
+            return {"$ref": f"#/components/schemas/{node['x-component']}"}
+        return {k: _component_refs(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_component_refs(v) for v in node]
+    return node
+
+
 def _schema_ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema = _component_refs(model.model_json_schema(ref_template="#/components/schemas/{model}"))
     for name, sub in schema.pop("$defs", {}).items():
         components[name] = sub
     components[model.__name__] = schema
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+def _media_schema(media_type: str) -> dict[str, Any]:
+    """A body that is not JSON: text (SVG) or bytes (PNG, JPEG)."""
+    if media_type.startswith("image/") and not media_type.endswith("+xml"):
+        return {"type": "string", "contentMediaType": media_type, "contentEncoding": "binary"}
+    return {"type": "string", "contentMediaType": media_type}
+
+
 def build_openapi(
-    title: str, version: str, operations: Sequence[Operation], description: str = ""
+    title: str,
+    version: str,
+    operations: Sequence[Operation],
+    description: str = "",
+    schemas: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of ``operations``."""
-    components: dict[str, Any] = {"Problem": _PROBLEM_SCHEMA}
+    """The OpenAPI 3.1 document of ``operations``, with ``schemas`` among its components."""
+    components: dict[str, Any] = {"Problem": _PROBLEM_SCHEMA, **(schemas or {})}
     paths: dict[str, Any] = {}
     for op in operations:
         item: dict[str, Any] = {
@@ -286,7 +313,8 @@ def build_openapi(
             item["requestBody"] = {
                 "required": True,
                 "content": {
-                    "application/json": {"schema": _schema_ref(op.request_model, components)}
+                    "application/json": {"schema": _schema_ref(op.request_model, components)},
+                    **{media: {"schema": schema} for media, schema in op.also_request_bodies},
                 },
             }
         ok: dict[str, Any] = {"description": "Success"}
@@ -294,8 +322,10 @@ def build_openapi(
             ok["content"] = {
                 op.response_media_type: {"schema": _schema_ref(op.response_model, components)}
             }
+        elif op.response_schema is not None:
+            ok["content"] = {op.response_media_type: {"schema": op.response_schema}}
         for media_type in op.also_media_types:
-            ok.setdefault("content", {})[media_type] = {}
+            ok.setdefault("content", {})[media_type] = {"schema": _media_schema(media_type)}
         for status in (op.status, *op.also_status):
             item["responses"][str(status)] = ok
         errors = set(op.errors)

@@ -18,6 +18,8 @@ from miniprogram_api import (
     presentations,
 )
 from wallet.clock import Clock
+from wallet.jws_payloads import JWS_SCHEMAS
+from wallet.licences.face_schema import face_schemas
 from wallet.settings import Settings
 
 __all__ = ["app", "create_app", "openapi_document", "operations"]
@@ -44,6 +46,7 @@ def openapi_document() -> dict[str, object]:
         VERSION,
         [*health_operations(), *operations()],
         "Mini-program (/api), authority (/authority) and sharing (/share) APIs.",
+        {**face_schemas(), **JWS_SCHEMAS},
     )
 
 

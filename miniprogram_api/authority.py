@@ -47,16 +47,20 @@ async def authenticated_client(
     """The signed request's client and its body (read once, at most ``max_bytes``)."""
     body = await read_body(request, max_bytes)
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    client = await authenticate(
-        request.headers,
-        request.method,
-        path,
-        body,
-        vault=runtime.vault,
-        sm2=runtime.sm2,
-        now=runtime.clock.timestamp(),
-        skew=runtime.settings.authority_clock_skew,
-    )
+    # The nonce commits on its own, before the request is acted on: a replay is
+    # refused even when the request itself then fails.
+    async with unit_of_work() as uow:
+        client = await authenticate(
+            uow,
+            request.headers,
+            request.method,
+            path,
+            body,
+            vault=runtime.vault,
+            sm2=runtime.sm2,
+            now=runtime.clock.timestamp(),
+            skew=runtime.settings.authority_clock_skew,
+        )
     return client, body
 
 

@@ -16,6 +16,7 @@ from wallet.accounts.schemas import (
     FaceVerificationOut,
     IdentityIn,
     IdentityOut,
+    RebindIn,
     SessionIn,
     SessionOut,
     TransportKeyOut,
@@ -79,7 +80,7 @@ async def bind_identity(request: Request) -> Response:
 async def rebind_identity(request: Request) -> Response:
     accounts = runtime_of(request).accounts
     session = await holder_session(request)
-    body = await parse_body(request, IdentityIn)
+    body = await parse_body(request, RebindIn)
     async with read_only() as uow:
         verified = await accounts.verify_identity(uow, session, body, "rebind")
     async with unit_of_work() as uow:
@@ -189,7 +190,7 @@ def operations() -> list[Operation]:
             "then unbinds it from the old account and ends that account's activations. "
             "Audited.",
             tags,
-            IdentityIn,
+            RebindIn,
             IdentityOut,
             200,
             (409, 429, 503),

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+
 from starlette.requests import Request
 from starlette.responses import Response
 
+from httpkit.multipart import MULTIPART, is_multipart, read_upload
 from httpkit.operations import Operation, Param, json_response, parse_body, parse_query
 from miniprogram_api.holder_auth import holder_session, runtime_of
 from wallet.activation.schemas import ActivationIn, ActivationOut, DeactivationOut
 from wallet.claims.errors import LicenceNotFound
+from wallet.claims.photos import MAX_PHOTO_BYTES
 from wallet.claims.schemas import (
     BulkClaimIn,
     BulkClaimOut,
@@ -37,7 +41,14 @@ async def claim_licence(request: Request) -> Response:
     session = await holder_session(request)
     headers = request.headers
     empty = headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers
-    body = ClaimIn() if empty else await parse_body(request, ClaimIn, MAX_CLAIM_BODY)
+    if is_multipart(request):
+        # wx.uploadFile: the photo as a file part, streamed and bounded before it is whole.
+        photo = await read_upload(request, "photo", MAX_PHOTO_BYTES)
+        body = ClaimIn(photo=base64.b64encode(photo).decode("ascii"))
+    elif empty:
+        body = ClaimIn()
+    else:
+        body = await parse_body(request, ClaimIn, MAX_CLAIM_BODY)
     async with unit_of_work() as uow:
         out = await runtime_of(request).claims.claim(uow, session, request.path_params["ref"], body)
     return json_response(out, 201 if out.created else 200)
@@ -79,6 +90,22 @@ _REF = Param(
 )
 
 
+_PHOTO_UPLOAD = {
+    "type": "object",
+    "required": ["photo"],
+    "properties": {
+        "photo": {
+            "type": "string",
+            "contentMediaType": "image/jpeg",
+            "contentEncoding": "binary",
+            "minLength": 1,
+            "description": "the photo file (JPEG or PNG), at most 2 MB",
+        }
+    },
+    "additionalProperties": False,
+}
+
+
 def operations() -> list[Operation]:
     tags = ("holder: licences",)
     return [
@@ -105,10 +132,13 @@ def operations() -> list[Operation]:
             "/api/v1/licences/{ref}/claim",
             claim_licence,
             "Claim one licence",
-            "Send `photo` (base64 JPEG or PNG, at most 2 MB) only when the listing says "
-            "`needs_photo`: the claim then waits for the authority's review. 201 when the "
-            "claim is new or changed, 200 when it already stood (idempotent). Another "
-            "holder's reference is 404.",
+            "Send a photo (JPEG or PNG, at most 2 MB) only when the listing says "
+            "`needs_photo`: the claim then waits for the authority's review. Either as JSON "
+            "`{photo: <base64>}` or, as `wx.uploadFile` sends it, as `multipart/form-data` "
+            "with the file in part `photo` (`wx.uploadFile({url, filePath, name: 'photo', "
+            "header: {Authorization}})`); a larger file is refused with 413 while it "
+            "streams. 201 when the claim is new or changed, 200 when it already stood "
+            "(idempotent). Another holder's reference is 404.",
             tags,
             ClaimIn,
             ClaimOut,
@@ -117,6 +147,7 @@ def operations() -> list[Operation]:
             (_REF,),
             security="holder",
             also_status=(200,),
+            also_request_bodies=((MULTIPART, _PHOTO_UPLOAD),),
         ),
         Operation(
             "POST",

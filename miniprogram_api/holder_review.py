@@ -101,6 +101,11 @@ def operations() -> list[Operation]:
             params=(_CLAIM,),
             security="authority",
             response_media_type="image/jpeg",
+            response_schema={
+                "type": "string",
+                "contentMediaType": "image/jpeg",
+                "contentEncoding": "binary",
+            },
         ),
         Operation(
             "POST",

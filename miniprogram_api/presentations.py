@@ -13,6 +13,7 @@ from httpkit.operations import Operation, Param, json_response, parse_query
 from miniprogram_api.holder_auth import holder_session
 from wallet.claims.errors import LicenceNotFound
 from wallet.errors import NotFound
+from wallet.jws_payloads import COMPACT_JWS
 from wallet.presentation.render import render_png, render_svg
 from wallet.runtime import Runtime
 from wallet.schemas import REF_PATTERN
@@ -29,7 +30,12 @@ class PresentationQuery(BaseModel):
 
 
 class PresentationOut(BaseModel):
-    qr: str = Field(description="the QR string (DESIGN §6); render it at error-correction level M")
+    qr: str = Field(
+        description="the QR string (DESIGN §6), a `QrJws` whose payload is a `QrPayload`; "
+        "render it at error-correction level M",
+        pattern=COMPACT_JWS,
+        json_schema_extra={"x-jws-payload": {"x-component": "QrPayload"}},
+    )
     expires_at: datetime
     refresh_in: int = Field(description="seconds after which to fetch a new one")
 

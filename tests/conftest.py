@@ -3,7 +3,9 @@
 Leg ``embedded``: no ``DATABASE_URL``/``REDIS_URL`` → a SQLite file in a temp
 directory and the in-process cache. Leg ``services``: ``DATABASE_URL`` names
 a PostgreSQL server (a fresh database is created for the run and dropped
-after) and ``REDIS_URL`` a Redis database (flushed before each test). The
+after) and ``REDIS_URL`` a Redis server and database, leased for this run so
+two runs never flush each other's (tests/redis_lease.py; without a database
+number the first free one is taken), and flushed before each test. The
 schema is built by the real migrations. The combined app's real lifespan runs
 once per session; every test starts from empty tables and an empty cache.
 The runtime's WeChat gateway talks to the WeChat stand-in over real HTTP.
@@ -23,6 +25,7 @@ from tortoise import Tortoise, connections
 
 from httpkit.combined import create_app
 from httpkit.inprocess import LifespanApp
+from tests.redis_lease import RedisBusy, lease_database
 from wallet.db import migrate_database
 from wallet.runtime import Runtime
 from wallet.settings import Settings, load_settings
@@ -31,6 +34,11 @@ from wallet.wechat.standin import StandinServer
 TEST_MASTER_KEY = "6d" * 32  # fixed, test-only; never a production key
 WECHAT_APP_ID, WECHAT_APP_SECRET = "wx0000000000000000", "dev-secret"
 CLAIM_TEMPLATE = "tmpl-claim-review"
+
+
+# Modules that need a real Redis server: not collected on the embedded leg (the services
+# leg always runs them), so that leg reports nothing skipped.
+collect_ignore = [] if os.environ.get("REDIS_URL") else ["test_redis_lease.py"]
 
 
 def _leg() -> str:
@@ -78,7 +86,26 @@ def standin() -> Iterator[StandinServer]:
 
 
 @pytest.fixture(scope="session")
-async def settings(tmp_data_dir: Path, standin: StandinServer) -> AsyncIterator[Settings]:
+def redis_url() -> Iterator[str | None]:
+    """This run's own Redis database (leased: see tests/redis_lease.py), or None."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        yield None
+        return
+    try:
+        lease = lease_database(url)
+    except RedisBusy as exc:
+        pytest.exit(str(exc), returncode=2)
+    try:
+        yield lease.url
+    finally:
+        lease.release()
+
+
+@pytest.fixture(scope="session")
+async def settings(
+    tmp_data_dir: Path, standin: StandinServer, redis_url: str | None
+) -> AsyncIterator[Settings]:
     env_db = os.environ.get("DATABASE_URL", "")
     admin = None
     if env_db.startswith("postgres"):
@@ -87,7 +114,7 @@ async def settings(tmp_data_dir: Path, standin: StandinServer) -> AsyncIterator[
         db_url = f"sqlite://{tmp_data_dir / 'wallet.sqlite3'}"
     resolved = load_settings(
         database_url=db_url,
-        redis_url=os.environ.get("REDIS_URL") or None,
+        redis_url=redis_url,
         data_dir=tmp_data_dir,
         master_key=TEST_MASTER_KEY,
         master_key_file=None,

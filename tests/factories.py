@@ -12,6 +12,7 @@ from wallet.authority.signing import create_client, sign_request
 from wallet.licences.catalogue import get_kind
 from wallet.licences.samples import sample_face, sample_issuer
 from wallet.runtime import Runtime
+from wallet.uow import unit_of_work
 
 
 class AuthorityCaller:
@@ -51,10 +52,11 @@ async def authority(
     provinces: tuple[str, ...] = ("210000",),
 ) -> AuthorityCaller:
     """A registered client of ``division`` with seal keys for ``provinces``."""
-    await rt.keys.init(list(provinces))
-    client, secret = await create_client(
-        rt.vault, name="辽宁省运政系统", division=division, now=rt.clock.now()
-    )
+    await committing(rt.keys.init)(list(provinces))
+    async with unit_of_work() as uow:
+        client, secret = await create_client(
+            uow, rt.vault, name="辽宁省运政系统", division=division, now=rt.clock.now()
+        )
     return AuthorityCaller(http, rt, client.client_id, secret)
 
 
@@ -74,3 +76,14 @@ def version_body(
     if get_kind(kind).holder_type == "vehicle":
         body["holder"] = {"uscc": sample_face(get_kind("business_permit"), rng)["uscc"]}
     return body
+
+
+def committing(method: Any) -> Any:
+    """``method`` (a service method taking the unit of work first) as a command runs it:
+    each call opens its own unit of work and commits it."""
+
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        async with unit_of_work() as uow:
+            return await method(uow, *args, **kwargs)
+
+    return call

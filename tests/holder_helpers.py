@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from PIL import Image
 
-from tests.factories import version_body
+from tests.factories import committing, version_body
 from wallet.audit.models import AuditEntry
 from wallet.licences.schemas import VersionIn
 from wallet.runtime import Runtime
@@ -34,7 +34,7 @@ async def sign_in(http: httpx.AsyncClient, user: str, n: int = 1) -> str:
 
 async def issue(rt: Runtime, bodies: list[dict[str, Any]]) -> list[str]:
     """Record feed bodies through the registry service, in one unit of work; their refs."""
-    await rt.keys.init(["210000"])
+    await committing(rt.keys.init)(["210000"])
     refs = []
     async with unit_of_work() as uow:
         for body in bodies:

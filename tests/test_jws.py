@@ -205,33 +205,122 @@ def test_error_message_does_not_echo_the_token(token):
 
 def test_tampered_payload_does_not_verify(token, key_pair, tongsuo):
     tampered = _with_payload(token, b'{"lic":"abd","exp":60}')
-    assert not verify_signature(decode(tampered), key_pair[1], tongsuo)
+    assert verify_signature(decode(tampered), key_pair[1], tongsuo) is False
 
 
 def test_tampered_header_does_not_verify(token, key_pair, tongsuo):
     tampered = _with_header(token, b'{"alg":"SM2","kid":"k2","typ":"rtel-qr"}')
-    assert not verify_signature(decode(tampered), key_pair[1], tongsuo)
+    assert verify_signature(decode(tampered), key_pair[1], tongsuo) is False
 
 
 def test_tampered_signature_does_not_verify(token, key_pair, tongsuo):
     decoded = decode(token)
     flipped = bytes([decoded.signature[0] ^ 1]) + decoded.signature[1:]
-    assert not verify_signature(
-        dataclasses.replace(decoded, signature=flipped), key_pair[1], tongsuo
+    assert (
+        verify_signature(dataclasses.replace(decoded, signature=flipped), key_pair[1], tongsuo)
+        is False
     )
 
 
 @pytest.mark.parametrize("name", BACKENDS)
 def test_out_of_range_signature_is_a_mismatch(token, key_pair, name):
     decoded = dataclasses.replace(decode(token), signature=b"\xff" * 64)
-    assert not verify_signature(decoded, key_pair[1], sm2_backend(name))
+    assert verify_signature(decoded, key_pair[1], sm2_backend(name)) is False
 
 
 def test_other_key_does_not_verify(token, tongsuo):
     other = tongsuo.public_key(tongsuo.generate_private_key())
-    assert not verify_signature(decode(token), other, tongsuo)
+    assert verify_signature(decode(token), other, tongsuo) is False
 
 
 def test_malformed_public_key_is_the_callers_error(token, tongsuo):
     with pytest.raises(MalformedKey):
         verify_signature(decode(token), b"\x04" + bytes(64), tongsuo)
+
+
+def _exact(kid_length: int, length: int) -> tuple[str, dict[str, str]] | None:
+    """A kid and payload whose token is exactly ``length`` characters, if this kid allows it."""
+    kid = "k" * kid_length
+    header = len(b64(orjson.dumps({"alg": "SM2", "kid": kid})))
+    for size in range(length * 3 // 4 - 100, length * 3 // 4):
+        payload = {"p": "x" * size}
+        if header + 1 + len(b64(orjson.dumps(payload))) + 1 + 86 == length:
+            return kid, payload
+    return None
+
+
+def _token_of_length(length: int, key: bytes, backend) -> str:
+    """A well-formed signed token of exactly ``length`` characters (no length check on the way)."""
+    kid, payload = next(f for f in (_exact(n, length) for n in range(1, 5)) if f is not None)
+    signing_input = b64(orjson.dumps({"alg": "SM2", "kid": kid})) + "." + b64(orjson.dumps(payload))
+    signature = backend.sign(key, signing_input.encode())
+    return f"{signing_input}.{b64(signature)}"
+
+
+def test_the_length_limit_is_4096_characters_exactly(tongsuo, key_pair):
+    assert jws.MAX_TOKEN_LENGTH == 4096
+    at_limit = _token_of_length(4096, key_pair[0], tongsuo)
+    assert len(at_limit) == 4096
+    decoded = decode(at_limit)
+    assert verify_signature(decoded, key_pair[1], tongsuo) is True
+    # encode() makes the same token (SM2 signatures are randomised, lengths are not).
+    assert len(encode(decoded.header, decoded.payload, key_pair[0], tongsuo)) == 4096
+
+    over = _token_of_length(4097, key_pair[0], tongsuo)
+    assert len(over) == 4097
+    with pytest.raises(MalformedToken) as caught:
+        decode(over)
+    assert caught.value.detail == "the token is longer than 4096 characters"
+    header, payload = (
+        orjson.loads(base64.urlsafe_b64decode(s + "==")) for s in over.split(".")[:2]
+    )
+    with pytest.raises(ValueError, match="the token is longer than 4096 characters"):
+        encode(header, payload, key_pair[0], tongsuo)
+
+
+def test_verify_signature_answers_a_boolean(token, key_pair, tongsuo):
+    assert verify_signature(decode(token), key_pair[1], tongsuo) is True
+    other = tongsuo.public_key(tongsuo.generate_private_key())
+    assert verify_signature(decode(token), other, tongsuo) is False
+
+
+@pytest.mark.parametrize(
+    ("case", "detail"),
+    [
+        ("header not json", "the header is not JSON"),
+        ("header not object", "the header is not a JSON object"),
+        ("payload not json", "the payload is not JSON"),
+        ("payload not object", "the payload is not a JSON object"),
+        ("length 1 mod 4", "the signature is not canonical base64url"),
+        ("non-canonical last char", "the signature is not canonical base64url"),
+        ("signature 63 bytes", "the signature is not 64 bytes"),
+        ("alg none", "the header alg is not SM2"),
+        ("kid empty", "the header kid is missing or not a string"),
+        ("typ not string", "the header typ is not a string"),
+        ("crit", "the header has crit, which is not supported"),
+        ("two parts", "a token has three dot-separated parts"),
+        ("padding", "a part is empty or not unpadded base64url"),
+    ],
+)
+def test_each_refusal_names_its_part(token, case, detail):
+    with pytest.raises(MalformedToken) as caught:
+        decode(MALFORMED[case](token))
+    assert caught.value.detail == detail
+
+
+def test_a_non_canonical_header_or_payload_is_named(token):
+    header, payload, signature = _segments(token)
+    cut = {0: "A", 1: "", 2: "AAA", 3: "AA"}  # to a length of 1 mod 4
+    for bad_header, bad_payload, part in (
+        (header + cut[len(header) % 4], payload, "header"),
+        (header, payload + cut[len(payload) % 4], "payload"),
+    ):
+        with pytest.raises(MalformedToken) as caught:
+            decode(f"{bad_header}.{bad_payload}.{signature}")
+        assert caught.value.detail == f"the {part} is not canonical base64url"
+
+
+def test_the_signing_input_is_the_ascii_of_the_first_two_segments(token):
+    decoded = decode(token)
+    assert decoded.signing_input == token.rpartition(".")[0].encode("ascii")
+    assert isinstance(decoded.signing_input, bytes) and isinstance(token, str)

@@ -35,6 +35,17 @@ def test_defaults_are_the_embedded_ones():
         ("WALLET_QR_LIFETIME", "soon", "WALLET_QR_LIFETIME"),
         ("WALLET_MASTER_KEY", "abcd", "WALLET_MASTER_KEY"),
         ("WALLET_SM2_BACKEND", "openssl", "WALLET_SM2_BACKEND"),
+        ("WALLET_WECHAT_CLAIM_TEMPLATE_FIELDS", "licence=thing1", "WALLET_WECHAT_CLAIM_TEMPLATE"),
+        (
+            "WALLET_WECHAT_CLAIM_TEMPLATE_FIELDS",
+            "licence=thing1,outcome=thing1,note=thing3,time=time4",
+            "WALLET_WECHAT_CLAIM_TEMPLATE_FIELDS",
+        ),
+        (
+            "WALLET_WECHAT_CLAIM_TEMPLATE_FIELDS",
+            "licence=thing1,outcome=phrase 2,note=thing3,time=time4",
+            "WALLET_WECHAT_CLAIM_TEMPLATE_FIELDS",
+        ),
     ],
 )
 def test_bad_values_name_the_variable(monkeypatch, var, value, named):
@@ -180,7 +191,7 @@ def _wallet(cwd, *args, **env):
         if not k.startswith("WALLET_") and k not in ("DATABASE_URL", "REDIS_URL")
     }
     return subprocess.run(
-        [sys.executable, "-m", "wallet.cli", *args],
+        [sys.executable, "-m", "httpkit.cli", *args],
         cwd=cwd,
         env=clean | env,
         capture_output=True,

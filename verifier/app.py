@@ -11,6 +11,8 @@ from httpkit.health import health_operations
 from httpkit.middleware import RequestLogMiddleware
 from verifier import endpoints
 from wallet.clock import Clock
+from wallet.jws_payloads import JWS_SCHEMAS
+from wallet.licences.face_schema import face_schemas
 from wallet.settings import Settings
 
 __all__ = ["app", "create_app", "openapi_document", "operations"]
@@ -30,6 +32,7 @@ def openapi_document() -> dict[str, object]:
         VERSION,
         [*health_operations(), *operations()],
         "Officer sign-in, QR verification, trust list and status lists.",
+        {**face_schemas(), **JWS_SCHEMAS},
     )
 
 

@@ -103,7 +103,9 @@ async def photo(request: Request) -> Response:
 
 async def trust_list(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
-    return Response(await runtime.publication.trust_list(), media_type="application/jose")
+    async with read_only() as uow:
+        signed = await runtime.publication.trust_list(uow)
+    return Response(signed, media_type="application/jose")
 
 
 async def status_list(request: Request) -> Response:
@@ -197,6 +199,11 @@ def operations() -> list[Operation]:
             ),
             security="officer",
             response_media_type="image/jpeg",
+            response_schema={
+                "type": "string",
+                "contentMediaType": "image/jpeg",
+                "contentEncoding": "binary",
+            },
         ),
         Operation(
             "GET",
@@ -206,6 +213,7 @@ def operations() -> list[Operation]:
             tags=tags,
             errors=(404,),  # no root key yet (`wallet keys init`)
             response_media_type="application/jose",
+            response_schema={"$ref": "#/components/schemas/TrustListJws"},
             cache_control=None,  # a public document
         ),
         Operation(
@@ -217,6 +225,7 @@ def operations() -> list[Operation]:
             cache_control=None,  # a public document
             errors=(404, 422),
             response_media_type="application/jose",
+            response_schema={"$ref": "#/components/schemas/StatusListJws"},
             params=(
                 Param(
                     "division",

@@ -94,7 +94,8 @@ class InvalidIdentifier(ValidationFailed):
     title = "Invalid identifier"
 
     def __init__(self, kind: str, rule: str, detail: str | None = None) -> None:
-        super().__init__(detail or f"{kind}: {rule}", errors=[{"field": kind, "rule": rule}])
+        message = detail or f"{kind}: {rule}"
+        super().__init__(message, errors=[{"field": kind, "rule": rule, "message": message}])
         self.kind = kind
         self.rule = rule
 

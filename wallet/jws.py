@@ -122,7 +122,8 @@ def _b64decode(segment: str, what: str) -> bytes:
     if tail == 1 or (tail and segment[-1] not in _CANONICAL_LAST[tail]):
         raise MalformedToken(f"the {what} is not canonical base64url")
     try:
-        return base64.urlsafe_b64decode(segment + _PADDING[tail])
+        # validate=True: a character outside the alphabet is an error, not skipped.
+        return base64.b64decode(segment + _PADDING[tail], altchars=b"-_", validate=True)
     except binascii.Error:  # unreachable after the checks above; kept as a guard
         raise MalformedToken(f"the {what} is not base64url") from None
 

@@ -41,6 +41,7 @@ from wallet.db import close_database, open_database, ping_database
 from wallet.enterprises.repository import EnterpriseRepository
 from wallet.enterprises.service import EnterpriseService
 from wallet.holders.repository import HolderRepository
+from wallet.keys.repository import KeyRepository
 from wallet.keys.service import KeyStore
 from wallet.licences.repository import LicenceRepository
 from wallet.licences.service import Registry
@@ -48,7 +49,7 @@ from wallet.masterkey import load_master_key
 from wallet.officers.repository import OfficerRepository
 from wallet.officers.service import Officers
 from wallet.presentation.service import Presenter
-from wallet.settings import Settings
+from wallet.settings import Settings, template_fields
 from wallet.vault import Vault
 from wallet.verification.log import VerificationLog
 from wallet.verification.probe import CacheProbe
@@ -120,7 +121,7 @@ def _build(settings: Settings, clock: Clock, cache: Redis, master_key: bytes) ->
     """Every service of the process, each built once, lower layers first."""
     sm2 = sm2_backend(settings.sm2_backend)
     vault = Vault.from_master_key(master_key, settings.vault_key_id)
-    keys = KeyStore(master_key, sm2, clock)
+    keys = KeyStore(master_key, sm2, clock, KeyRepository())
     licences, holders = LicenceRepository(), HolderRepository()
     accounts, agents = AccountRepository(), EnterpriseRepository()
     claims, activations = ClaimRepository(), ActivationRepository()
@@ -202,7 +203,12 @@ def _build(settings: Settings, clock: Clock, cache: Redis, master_key: bytes) ->
         enterprises=enterprise_service,
         vault=vault,
         clock=clock,
-        notifier=ClaimNotifier(gateway, vault, settings.wechat_claim_template_id),
+        notifier=ClaimNotifier(
+            gateway,
+            vault,
+            settings.wechat_claim_template_id,
+            template_fields(settings.wechat_claim_template_fields),
+        ),
     )
     listing = Listing(
         repository=ListingRepository(),

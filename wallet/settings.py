@@ -7,8 +7,9 @@ request.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import (
     AliasChoices,
@@ -22,7 +23,32 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from wallet.errors import ConfigurationError
 
-__all__ = ["Settings", "load_settings"]
+__all__ = [
+    "CLAIM_TEMPLATE_ROLES",
+    "DEFAULT_CLAIM_TEMPLATE_FIELDS",
+    "Settings",
+    "load_settings",
+    "template_fields",
+]
+
+#: What the claim-review subscribe message says, each in one template keyword.
+CLAIM_TEMPLATE_ROLES: Final = ("licence", "outcome", "note", "time")
+#: The claim-review template of the WeChat template library this project was set up with.
+DEFAULT_CLAIM_TEMPLATE_FIELDS: Final = "licence=thing1,outcome=phrase2,note=thing3,time=time4"
+#: A WeChat template keyword: its type (``thing``, ``phrase``, ``time``, ...) and number.
+_TEMPLATE_KEY: Final = re.compile(r"[a-z_]{1,32}[0-9]{1,3}")
+
+
+def template_fields(value: str) -> dict[str, str]:
+    """``licence=thing1,outcome=phrase2,...`` as a role → keyword mapping (ValueError if bad)."""
+    pairs = [item.partition("=") for item in value.split(",") if item.strip()]
+    fields = {role.strip(): key.strip() for role, _, key in pairs}
+    if len(fields) != len(pairs) or sorted(fields) != sorted(CLAIM_TEMPLATE_ROLES):
+        raise ValueError("name each of " + ", ".join(CLAIM_TEMPLATE_ROLES) + " once, as ROLE=KEY")
+    bad = [key for key in fields.values() if not _TEMPLATE_KEY.fullmatch(key)]
+    if bad or len(set(fields.values())) != len(fields):
+        raise ValueError("keywords are WeChat's, e.g. thing1 or phrase2, each used once")
+    return fields
 
 
 class Settings(BaseSettings):
@@ -70,6 +96,11 @@ class Settings(BaseSettings):
     )
     wechat_claim_template_id: str = Field(
         default="claim-review", description="Subscribe-message template of claim reviews"
+    )
+    wechat_claim_template_fields: str = Field(
+        default=DEFAULT_CLAIM_TEMPLATE_FIELDS,
+        description="Which keyword of the claim-review template carries what: "
+        "licence, outcome, note and time, each as ROLE=KEY",
     )
     identity_provider: Literal["registry", "wechat_face"] = Field(
         default="registry",
@@ -137,6 +168,12 @@ class Settings(BaseSettings):
             raise ValueError("must be hex") from None
         if len(raw) != 32:
             raise ValueError("must be 32 bytes (64 hex characters)")
+        return value
+
+    @field_validator("wechat_claim_template_fields")
+    @classmethod
+    def _template_fields(cls, value: str) -> str:
+        template_fields(value)
         return value
 
     @model_validator(mode="after")

@@ -20,7 +20,7 @@ from wallet.activation.models import Activation
 from wallet.activation.service import SEED_CONTEXT
 from wallet.audit.models import AuditEntry
 from wallet.presentation.tokens import parse_presentation
-from wallet.presentation.totp import offline_code
+from wallet.totp import offline_code
 
 LIST = "/api/v1/licences"
 OTHER_DEVICE = "device_fedcba9876543210"

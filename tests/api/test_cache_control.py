@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.factories import authority
+from tests.factories import authority, committing
 from tests.holder_helpers import DEVICE, bearer, driver_body, identity_of, issue
 from tests.verification.conftest import add_officer
 
@@ -70,7 +70,7 @@ async def test_secret_and_personal_answers_are_no_store(client, rt, holder):
 
 
 async def test_public_documents_may_be_cached(client, rt):
-    await rt.keys.init(["210000"])
+    await committing(rt.keys.init)(["210000"])
     for path in ("/verifier/v1/trust-list", "/verifier/v1/status-lists/210000"):
         response = await client.get(path)
         assert response.status_code == 200, response.text

@@ -23,7 +23,7 @@ async def test_demo_prints_a_qr_that_verifies(client, rt, settings, tmp_path):
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "wallet.cli",
+        "httpkit.cli",
         "demo",
         "--out",
         str(tmp_path),

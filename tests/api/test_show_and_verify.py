@@ -8,10 +8,11 @@ import io
 import zxingcpp
 from PIL import Image
 
+from tests.factories import committing
 from tests.holder_helpers import DEVICE, bearer, driver_body, identity_of, issue, sign_in
 from tests.verification.conftest import add_officer
 from wallet.presentation.render import qr_version
-from wallet.presentation.totp import offline_code, verify_offline_code
+from wallet.totp import offline_code, verify_offline_code
 
 VERIFY = "/verifier/v1/verifications"
 
@@ -150,7 +151,7 @@ async def test_offline_function_agrees_with_the_endpoint_on_credentials(client, 
 
     ref, _token, activation = await _active_driver(client, rt)
     caller = await authority(client, rt)
-    root = next(k for k in await rt.keys.list_keys() if k.use == "root")
+    root = next(k for k in await committing(rt.keys.list_keys)() if k.use == "root")
 
     async def both(qr, officer):
         online = await client.post(VERIFY, json={"qr": qr}, headers=officer.headers)

@@ -8,10 +8,11 @@ import pytest
 from asyncpg.exceptions import RaiseError
 from tortoise import connections
 from tortoise.exceptions import OperationalError
-from tortoise.transactions import in_transaction
 
+from tests.audit.helpers import verify_audit
 from wallet.audit.models import AuditEntry
-from wallet.audit.service import append, verify_chain
+from wallet.audit.service import append
+from wallet.uow import unit_of_work
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
@@ -34,9 +35,9 @@ async def tampering():
 
 async def _append_three():
     for i in range(3):
-        async with in_transaction() as conn:
+        async with unit_of_work() as uow:
             await append(
-                conn,
+                uow,
                 at=T0,
                 actor=f"holder:{i}",
                 action="licence.claim",
@@ -47,19 +48,19 @@ async def _append_three():
 
 async def test_intact_chain_verifies(rt):
     await _append_three()
-    report = await verify_chain()
+    report = await verify_audit()
     assert report.ok and report.entries == 3
 
 
 async def test_empty_chain_is_intact(rt):
-    assert (await verify_chain()).ok
+    assert (await verify_audit()).ok
 
 
 async def test_changed_entry_is_detected(rt):
     await _append_three()
     async with tampering():
         await AuditEntry.filter(id=2).update(actor="someone-else")
-    report = await verify_chain()
+    report = await verify_audit()
     assert not report.ok and report.broken_at == 2 and report.reason == "entry changed"
 
 
@@ -67,7 +68,7 @@ async def test_changed_detail_is_detected(rt):
     await _append_three()
     async with tampering():
         await AuditEntry.filter(id=1).update(detail={"n": 99})
-    report = await verify_chain()
+    report = await verify_audit()
     assert not report.ok and report.broken_at == 1
 
 
@@ -75,7 +76,7 @@ async def test_deleted_middle_entry_is_detected(rt):
     await _append_three()
     async with tampering():
         await AuditEntry.filter(id=2).delete()
-    report = await verify_chain()
+    report = await verify_audit()
     assert not report.ok and report.broken_at == 2 and "deleted" in report.reason
 
 
@@ -83,20 +84,20 @@ async def test_deleted_last_entry_is_detected(rt):
     await _append_three()
     async with tampering():
         await AuditEntry.filter(id=3).delete()
-    report = await verify_chain()
+    report = await verify_audit()
     assert not report.ok and report.broken_at == 3
 
 
 async def test_rolled_back_append_leaves_no_trace(rt):
     await _append_three()
     try:
-        async with in_transaction() as conn:
-            await append(conn, at=T0, actor="x", action="y")
+        async with unit_of_work() as uow:
+            await append(uow, at=T0, actor="x", action="y")
             raise RuntimeError("abort")
     except RuntimeError:
         pass
     assert await AuditEntry.all().count() == 3
-    assert (await verify_chain()).ok
+    assert (await verify_audit()).ok
 
 
 async def _cli(settings, *args):
@@ -110,7 +111,7 @@ async def _cli(settings, *args):
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "wallet.cli",
+        "httpkit.cli",
         *args,
         env=env,
         stdout=asyncio.subprocess.PIPE,
@@ -142,7 +143,7 @@ async def test_the_database_itself_refuses_changes_on_postgresql(rt):
         ):
             with pytest.raises((OperationalError, RaiseError), match="append-only"):
                 await conn.execute_query(sql)
-        assert (await verify_chain()).ok
+        assert (await verify_audit()).ok
     else:  # SQLite has no such trigger: the chain is what catches the change
         await conn.execute_query("UPDATE audit_entry SET actor = 'x' WHERE id = 1")
-        assert not (await verify_chain()).ok
+        assert not (await verify_audit()).ok

@@ -19,9 +19,12 @@ from tests.holder_helpers import (
     jpeg,
     sign_in,
 )
+from wallet.accounts.identity import OPENID_CONTEXT
 from wallet.audit.models import AuditEntry
 from wallet.claims.models import Claim, ClaimPhoto
+from wallet.claims.notify import ClaimNotifier
 from wallet.licences.models import Licence
+from wallet.settings import template_fields
 from wallet.uow import read_only
 
 LIST = "/api/v1/licences"
@@ -281,3 +284,22 @@ async def test_the_approved_photo_is_the_licence_photo(client, rt, holder):
     async with read_only() as uow:
         photo = await rt.claims.licence_photo(uow, licence.id)
     assert photo is not None and photo.startswith(b"\xff\xd8")
+
+
+async def test_review_message_uses_the_configured_template_keywords(rt, holder, standin):
+    fields = template_fields("time=time9,note=thing7,licence=thing2,outcome=phrase1")
+    notifier = ClaimNotifier(rt.gateway, rt.vault, "tmpl-other", fields)
+    openid = standin.state.openid("uma")
+    await notifier.claim_reviewed(
+        openid_sealed=rt.vault.seal(openid, OPENID_CONTEXT),
+        ref="LJ6U3ZKQ2T4XW7N5A",
+        kind_name="道路运输从业人员从业资格证（经营性道路货物运输驾驶员）",
+        approved=False,
+        reason="照片不清晰",
+        at=rt.clock.now(),
+    )
+    [message] = standin.state.messages
+    assert message["template_id"] == "tmpl-other"
+    assert set(message["data"]) == {"time9", "thing7", "thing2", "phrase1"}
+    assert message["data"]["phrase1"] == {"value": "审核未通过"}
+    assert len(message["data"]["thing2"]["value"]) == 20  # WeChat's `thing` limit

@@ -15,7 +15,7 @@ import sys
 
 import orjson
 
-from tests.factories import version_body
+from tests.factories import committing, version_body
 from wallet.authority.signing import create_client
 from wallet.db import migrate_database
 from wallet.licences.schemas import VersionIn
@@ -32,10 +32,11 @@ async def seed() -> dict[str, object]:
     settings = load_settings()
     await migrate_database(settings)
     async with open_runtime(settings) as rt:
-        await rt.keys.init(["210000"])
-        client, secret = await create_client(
-            rt.vault, name="fault suite", division="210000", now=rt.clock.now()
-        )
+        await committing(rt.keys.init)(["210000"])
+        async with unit_of_work() as uow:
+            client, secret = await create_client(
+                uow, rt.vault, name="fault suite", division="210000", now=rt.clock.now()
+            )
         licences = []
         for seed_ in (31, 32, 33):
             body = version_body("qualification", seed=seed_)
@@ -64,7 +65,7 @@ async def seed() -> dict[str, object]:
                     device_id=device,
                     now=rt.clock.now(),
                 )
-        key = await rt.keys.active_key("presentation")
+        key = await committing(rt.keys.active_key)("presentation")
         return {
             "client_id": client.client_id,
             "secret": secret,

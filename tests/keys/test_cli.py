@@ -1,8 +1,7 @@
 """``wallet keys ...`` end to end in a subprocess.
 
-Until ``wallet.cli`` registers the ``keys`` tree itself, the runner adds it to
-the real parser with :func:`wallet.keys.cli.register` and runs the real
-``main`` (same error handling and exit codes).
+The runner calls the console script's real ``main`` once per command line
+(same error handling and exit codes), all in one process.
 """
 
 import asyncio
@@ -11,22 +10,14 @@ import sys
 
 import orjson
 
+from tests.factories import committing
 from tests.keys.helpers import make_store
 from wallet.jws import decode
 from wallet.keys import SigningKey, verify_trust_list
 
 RUNNER = """
-import argparse, contextlib, io, json, sys
-import wallet.cli as cli
-from wallet.keys.cli import register
-build = cli._parser
-def parser():
-    p = build()
-    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
-    if "keys" not in sub.choices:
-        register(sub)
-    return p
-cli._parser = parser
+import contextlib, io, json, sys
+import httpkit.cli as cli
 results = []
 for argv in json.loads(sys.argv[1]):
     out, err = io.StringIO(), io.StringIO()
@@ -95,12 +86,12 @@ async def test_init_rotate_list_and_trust_list(rt, settings):
     for row in await SigningKey.all():
         assert row.private_wrapped not in printed
     for use, division in [("root", None), ("presentation", None), ("seal", "210000")]:
-        private_key = (await store.active_key(use, division)).private_key
+        private_key = (await committing(store.active_key)(use, division)).private_key
         assert private_key.hex() not in printed.lower()
 
     assert trust_list[0] == 0
     token = trust_list[1].strip()
-    root_pub = (await store.active_key("root")).public_key
+    root_pub = (await committing(store.active_key)("root")).public_key
     trust = verify_trust_list(token, root_pub, rt.sm2, decode(token).payload["iat"])
     assert old_pres in trust.keys and new_pres in trust.keys and len(trust.keys) == 5
 
@@ -126,8 +117,8 @@ async def test_bad_input_and_missing_keys(rt, settings):
 
 async def test_revoke(rt, settings):
     store, _ = make_store(rt)
-    await store.init([])
-    kid = (await store.active_key("presentation")).kid
+    await committing(store.init)([])
+    kid = (await committing(store.active_key)("presentation")).kid
     revoke, unknown, listing = await _keys(
         settings,
         ["revoke", kid, "--reason", "test"],

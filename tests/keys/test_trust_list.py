@@ -4,6 +4,7 @@ from datetime import timedelta
 import orjson
 import pytest
 
+from tests.factories import committing
 from tests.keys.helpers import DAY, T0, make_store
 from wallet.crypto import sm2_backend
 from wallet.jws import decode, encode, verify_signature
@@ -16,19 +17,19 @@ def _listed(token):
 
 
 async def _root_public_key(store):
-    return (await store.active_key("root")).public_key
+    return (await committing(store.active_key)("root")).public_key
 
 
 async def test_trust_list_shape(rt):
     store, _ = make_store(rt)
-    await store.init(["210000"])
-    token = await build_trust_list(store)
+    await committing(store.init)(["210000"])
+    token = await committing(build_trust_list)(store)
     decoded = decode(token)
-    root = await store.active_key("root")
+    root = await committing(store.active_key)("root")
     assert decoded.header == {"alg": "SM2", "kid": root.kid, "typ": TRUST_LIST_TYPE}
     assert decoded.payload["iss"] == "rtel-wallet"
     assert decoded.payload["iat"] == int(T0.timestamp())
-    seal = await store.active_key("seal", "210000")
+    seal = await committing(store.active_key)("seal", "210000")
     assert _listed(token)[seal.kid] == {
         "kid": seal.kid,
         "division": "210000",
@@ -43,12 +44,12 @@ async def test_trust_list_shape(rt):
 
 async def test_trust_list_verifies_with_the_root_key(rt):
     store, _ = make_store(rt)
-    await store.init(["210000", "110000"])
-    token = await build_trust_list(store)
+    await committing(store.init)(["210000", "110000"])
+    token = await committing(build_trust_list)(store)
     trust = verify_trust_list(token, await _root_public_key(store), rt.sm2, int(T0.timestamp()))
     assert trust.issued_at == int(T0.timestamp())
-    assert trust.root_kid == (await store.active_key("root")).kid
-    seal = await store.active_key("seal", "110000")
+    assert trust.root_kid == (await committing(store.active_key)("root")).kid
+    seal = await committing(store.active_key)("seal", "110000")
     listed = trust.key_for(seal.kid, int(T0.timestamp()), KeyUse.SEAL)
     assert listed is not None and listed.public_key == seal.public_key
     assert listed.division == "110000" and listed.status is KeyStatus.ACTIVE
@@ -59,8 +60,8 @@ async def test_trust_list_verifies_with_the_root_key(rt):
 
 async def test_trust_list_verifies_across_backends(rt):
     store, _ = make_store(rt)
-    await store.init(["210000"])
-    token = await build_trust_list(store)
+    await committing(store.init)(["210000"])
+    token = await committing(build_trust_list)(store)
     trust = verify_trust_list(
         token, await _root_public_key(store), sm2_backend("gmssl"), int(T0.timestamp())
     )
@@ -69,8 +70,8 @@ async def test_trust_list_verifies_across_backends(rt):
 
 async def test_trust_list_fails_with_another_root_key(rt):
     store, _ = make_store(rt)
-    await store.init(["210000"])
-    token = await build_trust_list(store)
+    await committing(store.init)(["210000"])
+    token = await committing(build_trust_list)(store)
     other = rt.sm2.public_key(rt.sm2.generate_private_key())
     with pytest.raises(InvalidTrustList, match="signature"):
         verify_trust_list(token, other, rt.sm2, int(T0.timestamp()))
@@ -78,8 +79,8 @@ async def test_trust_list_fails_with_another_root_key(rt):
 
 async def test_tampered_trust_list_fails(rt):
     store, _ = make_store(rt)
-    await store.init(["210000"])
-    token = await build_trust_list(store)
+    await committing(store.init)(["210000"])
+    token = await committing(build_trust_list)(store)
     root_pub = await _root_public_key(store)
     header, payload, signature = token.split(".")
     body = orjson.loads(base64.urlsafe_b64decode(payload + "=="))
@@ -165,14 +166,14 @@ def test_max_age(root_pair):
 
 async def test_rotated_seal_key_stays_listed_while_it_covers_something(rt):
     store, clock = make_store(rt)
-    await store.init(["210000"])
-    old = await store.active_key("seal", "210000")
+    await committing(store.init)(["210000"])
+    old = await committing(store.active_key)("seal", "210000")
     seal = encode({"kid": old.kid, "typ": "rtel-seal"}, {"doc": 1}, old.private_key, rt.sm2)
-    await store.note_signed(old.kid, T0 + timedelta(days=30))
+    await committing(store.note_signed)(old.kid, T0 + timedelta(days=30))
     clock.advance(DAY)
-    new = await store.rotate("seal", "210000")
+    new = await committing(store.rotate)("seal", "210000")
 
-    token = await build_trust_list(store)
+    token = await committing(build_trust_list)(store)
     listed = _listed(token)
     assert listed[old.kid]["status"] == "retired"
     assert listed[old.kid]["exp"] == int((T0 + timedelta(days=1)).timestamp())
@@ -187,61 +188,61 @@ async def test_rotated_seal_key_stays_listed_while_it_covers_something(rt):
     assert trust.key_for(old.kid, clock.timestamp() + 1) is None
 
     clock.advance(29 * DAY - 1)
-    assert old.kid in _listed(await build_trust_list(store))
+    assert old.kid in _listed(await committing(build_trust_list)(store))
     clock.advance(1)
-    later = _listed(await build_trust_list(store))
+    later = _listed(await committing(build_trust_list)(store))
     assert old.kid not in later and new.kid in later
     # the online verifier still finds it by kid: only the published list is pruned
-    assert await store.verification_key(old.kid) is not None
+    assert await committing(store.verification_key)(old.kid) is not None
 
 
 async def test_retired_seal_key_that_signed_nothing_drops_out_at_once(rt):
     store, clock = make_store(rt)
-    await store.init(["210000"])
-    old = await store.active_key("seal", "210000")
+    await committing(store.init)(["210000"])
+    old = await committing(store.active_key)("seal", "210000")
     clock.advance(60)
-    await store.rotate("seal", "210000")
-    assert old.kid not in _listed(await build_trust_list(store))
+    await committing(store.rotate)("seal", "210000")
+    assert old.kid not in _listed(await committing(build_trust_list)(store))
 
 
 @pytest.mark.parametrize("use", ["presentation", "root"])
 async def test_retired_presentation_and_root_keys_stay_listed_seven_days(rt, use):
     store, clock = make_store(rt)
-    await store.init([])
-    old = await store.active_key(use)
-    await store.rotate(use)
+    await committing(store.init)([])
+    old = await committing(store.active_key)(use)
+    await committing(store.rotate)(use)
     clock.advance(7 * DAY - 1)
-    assert _listed(await build_trust_list(store))[old.kid]["status"] == "retired"
+    assert _listed(await committing(build_trust_list)(store))[old.kid]["status"] == "retired"
     clock.advance(1)
-    assert old.kid not in _listed(await build_trust_list(store))
+    assert old.kid not in _listed(await committing(build_trust_list)(store))
 
 
 async def test_presentation_key_signed_until_extends_past_seven_days(rt):
     store, clock = make_store(rt)
-    await store.init([])
-    old = await store.active_key("presentation")
-    await store.note_signed(old.kid, T0 + timedelta(days=9))
-    await store.rotate("presentation")
+    await committing(store.init)([])
+    old = await committing(store.active_key)("presentation")
+    await committing(store.note_signed)(old.kid, T0 + timedelta(days=9))
+    await committing(store.rotate)("presentation")
     clock.advance(8 * DAY)
-    assert old.kid in _listed(await build_trust_list(store))
+    assert old.kid in _listed(await committing(build_trust_list)(store))
     clock.advance(DAY)
-    assert old.kid not in _listed(await build_trust_list(store))
+    assert old.kid not in _listed(await committing(build_trust_list)(store))
 
 
 async def test_revoked_keys_are_not_trusted(rt):
     store, clock = make_store(rt)
-    await store.init(["210000"])
-    old = await store.active_key("seal", "210000")
+    await committing(store.init)(["210000"])
+    old = await committing(store.active_key)("seal", "210000")
     seal = encode({"kid": old.kid, "typ": "rtel-seal"}, {"doc": 1}, old.private_key, rt.sm2)
-    await store.note_signed(old.kid, T0 + timedelta(days=365))
-    await store.rotate("seal", "210000")
-    await store.revoke(old.kid, "seal key leaked")
+    await committing(store.note_signed)(old.kid, T0 + timedelta(days=365))
+    await committing(store.rotate)("seal", "210000")
+    await committing(store.revoke)(old.kid, "seal key leaked")
 
-    token = await build_trust_list(store)
+    token = await committing(build_trust_list)(store)
     assert old.kid not in _listed(token)
     trust = verify_trust_list(token, await _root_public_key(store), rt.sm2, clock.timestamp())
     assert trust.key_for(decode(seal).kid, int(T0.timestamp())) is None
-    assert await store.verification_key(old.kid) is None
+    assert await committing(store.verification_key)(old.kid) is None
 
 
 def test_a_listed_revoked_entry_is_still_not_trusted(root_pair):
@@ -257,8 +258,8 @@ def test_a_listed_revoked_entry_is_still_not_trusted(root_pair):
 
 async def test_trust_list_needs_a_root_key(rt):
     store, _ = make_store(rt)
-    await store.rotate("presentation")
+    await committing(store.rotate)("presentation")
     from wallet.errors import NotFound
 
     with pytest.raises(NotFound):
-        await build_trust_list(store)
+        await committing(build_trust_list)(store)

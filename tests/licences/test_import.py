@@ -16,9 +16,9 @@ import pytest
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from tests.factories import version_body
+from tests.audit.helpers import verify_audit
+from tests.factories import committing, version_body
 from wallet.audit.models import AuditEntry
-from wallet.audit.service import verify_chain
 from wallet.clock import FixedClock
 from wallet.holders.models import Enterprise, Person, Vehicle
 from wallet.holders.repository import HolderRepository
@@ -26,7 +26,7 @@ from wallet.keys.models import SigningKey
 from wallet.licences import importer
 from wallet.licences.builders import DOCUMENT_CONTEXT
 from wallet.licences.catalogue import get_kind
-from wallet.licences.import_cli import (
+from wallet.licences.import_files import (
     CSV_COLUMNS,
     ImportFileError,
     RejectReport,
@@ -143,7 +143,7 @@ async def check_sealed(rt, licence: Licence, body: dict[str, Any]) -> dict[str, 
 
 @pytest.fixture
 async def keyed(rt):
-    await rt.keys.init(["210000"])
+    await committing(rt.keys.init)(["210000"])
     return rt
 
 
@@ -185,7 +185,7 @@ async def test_jsonl_import_creates_sealed_licences(keyed, tmp_path):
         (6, 10, 5),
         (11, 12, 2),
     ]
-    assert entries[0].subject == "feed.jsonl" and (await verify_chain()).ok
+    assert entries[0].subject == "feed.jsonl" and (await verify_audit()).ok
     topics = await OutboxEvent.all().values_list("topic", flat=True)
     assert set(topics) == {"licence.version"}
     keys = await SigningKey.filter(use="seal")
@@ -264,7 +264,7 @@ async def test_bad_rows_are_reported_masked_and_good_rows_apply(keyed, tmp_path)
     assert missing_name not in text
     assert "spaceship" in text  # row metadata is shown
     # Rows that fail only at the batch level never half-apply: the chain is intact.
-    assert (await verify_chain()).ok
+    assert (await verify_audit()).ok
 
 
 async def test_bad_csv_rows_and_headers(keyed, tmp_path):
@@ -473,7 +473,7 @@ async def test_failed_batch_is_reapplied_row_by_row(keyed, tmp_path, monkeypatch
     for body in rows:
         await check_sealed(rt, await licence_of(rt, body), body)
     assert {r["rule"] for r in read_report(tmp_path / "r.csv")} == {"conflict"}
-    assert (await verify_chain()).ok
+    assert (await verify_audit()).ok
 
 
 async def test_batch_and_per_row_paths_write_the_same(keyed, tmp_path):
@@ -598,24 +598,8 @@ async def test_rows_from_any_iterable(keyed, tmp_path):
     assert stats.created == 3 and seen == [2, 3]
 
 
-RUNNER = """
-import argparse, sys
-import wallet.cli as cli
-from wallet.licences.import_cli import register
-build = cli._parser
-def parser():
-    p = build()
-    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
-    if "import" not in sub.choices:
-        register(sub)
-    return p
-cli._parser = parser
-sys.exit(cli.main(sys.argv[1:]))
-"""
-
-
 async def _cli(settings, *args):
-    """``wallet ARGS`` in a subprocess (the runner adds ``import`` until wallet.cli does)."""
+    """``wallet ARGS`` in a subprocess."""
     env = {
         **os.environ,
         "DATABASE_URL": settings.database_url,
@@ -625,8 +609,8 @@ async def _cli(settings, *args):
     }
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
-        "-c",
-        RUNNER,
+        "-m",
+        "httpkit.cli",
         *args,
         env=env,
         stdout=asyncio.subprocess.PIPE,

@@ -48,7 +48,9 @@ async def test_wrong_secret_is_401(client, rt):
 async def test_unknown_client_is_401(client, rt):
     caller = await authority(client, rt)
     caller.client_id = "ac_0000000000000000"
-    assert (await caller.post(FEED, version_body("business_permit"))).status_code == 401
+    response = await caller.post(FEED, version_body("business_permit"))
+    assert response.status_code == 401 and response.json()["code"] == "bad_signature"
+    assert await Licence.all().count() == 0
 
 
 @pytest.mark.parametrize("offset", [-310, 310, 10_000])
@@ -73,7 +75,9 @@ async def test_failed_signature_does_not_burn_the_nonce(client, rt):
     caller = await authority(client, rt)
     body = version_body("business_permit")
     good_secret, caller.secret = caller.secret, "wrong"
-    assert (await caller.post(FEED, body, nonce="n0nce-0000000000002")).status_code == 401
+    refused = await caller.post(FEED, body, nonce="n0nce-0000000000002")
+    assert refused.status_code == 401 and refused.json()["code"] == "bad_signature"
+    assert await Licence.all().count() == 0
     caller.secret = good_secret
     assert (await caller.post(FEED, body, nonce="n0nce-0000000000002")).status_code == 201
 
@@ -109,7 +113,9 @@ async def test_sm2_signed_request(client, rt):
     }
     assert (await client.post(FEED, content=body, headers=headers)).status_code == 201
     headers["X-Nonce"] = "sm2-nonce-000000002"  # signature no longer covers this nonce
-    assert (await client.post(FEED, content=body, headers=headers)).status_code == 401
+    refused = await client.post(FEED, content=body, headers=headers)
+    assert refused.status_code == 401 and refused.json()["code"] == "bad_signature"
+    assert await Licence.all().count() == 1
 
 
 def test_sign_request_is_deterministic_for_fixed_inputs():

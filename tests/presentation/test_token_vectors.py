@@ -16,7 +16,7 @@ import pytest
 from wallet import jws
 from wallet.crypto import sm2_backend
 from wallet.presentation.tokens import mint_credential, mint_qr, parse_presentation
-from wallet.presentation.totp import offline_code, verify_offline_code
+from wallet.totp import offline_code, verify_offline_code
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "qr_tokens.json").read_text("utf-8"))
 PRIVATE_KEY = bytes.fromhex(VECTORS["private_key"])

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.factories import AuthorityCaller, authority, version_body
+from tests.factories import AuthorityCaller, authority, committing, version_body
 from wallet.keys.trust_list import TrustList, verify_trust_list
 from wallet.licences.models import Licence
 from wallet.presentation.service import kind_code
@@ -37,7 +37,7 @@ class Scene:
     async def qr(
         self, lifetime: int = 60, at: int | None = None, version: int | None = None
     ) -> str:
-        key = await self.rt.keys.active_key("presentation")
+        key = await committing(self.rt.keys.active_key)("presentation")
         return mint_qr(
             key.kid,
             key.private_key,
@@ -51,7 +51,7 @@ class Scene:
         )
 
     async def credential(self) -> str:
-        key = await self.rt.keys.active_key("presentation")
+        key = await committing(self.rt.keys.active_key)("presentation")
         async with unit_of_work() as uow:
             idx = await self.rt.presenter.status_idx(uow, self.licence)
         return mint_credential(
@@ -69,7 +69,7 @@ class Scene:
 
     async def trust(self) -> TrustList:
         response = await self.caller.http.get("/verifier/v1/trust-list")
-        root = next(k for k in await self.rt.keys.list_keys() if k.use == "root")
+        root = next(k for k in await committing(self.rt.keys.list_keys)() if k.use == "root")
         return verify_trust_list(
             response.text, bytes.fromhex(root.public_key), self.rt.sm2, self.rt.clock.timestamp()
         )
@@ -111,7 +111,7 @@ async def add_officer(
 @pytest.fixture
 async def scene(client, rt) -> Scene:
     caller = await authority(client, rt)
-    await rt.keys.init(["210000"])
+    await committing(rt.keys.init)(["210000"])
     body = version_body("qualification", seed=11)
     ref = (await caller.post("/authority/v1/licence-versions", body)).json()["ref"]
     officer = await add_officer(client, rt, "21010001")

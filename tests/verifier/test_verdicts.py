@@ -10,6 +10,7 @@ import orjson
 import pytest
 import time_machine
 
+from tests.factories import committing
 from tests.verification.conftest import add_officer
 from wallet import jws
 from wallet.presentation.service import kind_code
@@ -31,7 +32,7 @@ async def _verify(scene, qr, officer=None):
 
 async def _signed(scene, *, credential: bool = False, **claims) -> str:
     """A token signed by the trusted presentation key, with ``claims`` instead of the licence's."""
-    key = await scene.rt.keys.active_key("presentation")
+    key = await committing(scene.rt.keys.active_key)("presentation")
     licence = scene.licence
     fields = {
         "lic": licence.ref,

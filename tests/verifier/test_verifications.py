@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime, time, timedelta
 
 import orjson
 import time_machine
@@ -11,12 +12,14 @@ from redis.asyncio import Redis
 from tests.factories import version_body
 from tests.verification.conftest import add_officer
 from wallet.crypto import sm2_backend
+from wallet.keys.repository import KeyRepository
 from wallet.licences.repository import LicenceRepository
 from wallet.presentation.render import qr_version, render_png
 from wallet.verification.models import VerificationRecord
 from wallet.verification.offline import verify_offline
 from wallet.verification.repository import VerificationRepository
 from wallet.verification.status_list import verify_status_list
+from wallet.verification.verdict import CLOCK_SKEW
 
 VERIFY = "/verifier/v1/verifications"
 
@@ -140,14 +143,34 @@ async def test_second_officer_gets_replayed(scene, client, rt):
 
 
 async def test_garbage_is_malformed(scene):
-    for garbage in ["", "hello", "a.b.c", "~12345678", "x" * 5000, "eyJ9.eyJ9.AAAA~1234"]:
+    for garbage in ["hello", "a.b.c", "~12345678", "eyJ9.eyJ9.AAAA~1234"]:
         response = await scene.caller.http.post(
             VERIFY, json={"qr": garbage}, headers=scene.officer.headers
         )
-        if response.status_code == 422:  # empty or oversized: rejected by the schema
-            continue
-        assert response.json()["verdict"] == "malformed", garbage
+        assert response.status_code == 200 and response.json()["verdict"] == "malformed", garbage
         assert await _offline(scene, garbage) == "malformed"
+    # Empty or oversized: refused by the request schema, and malformed offline.
+    for garbage in ["", "x" * 5000]:
+        response = await scene.caller.http.post(
+            VERIFY, json={"qr": garbage}, headers=scene.officer.headers
+        )
+        assert response.status_code == 422 and response.json()["code"] == "validation_failed"
+        assert await _offline(scene, garbage) == "malformed"
+
+
+async def test_the_time_window_is_exact_at_now_plus_and_minus_skew(scene):
+    now = scene.rt.clock.timestamp()
+    early = await scene.qr(lifetime=60, at=now + CLOCK_SKEW)
+    too_early = await scene.qr(lifetime=60, at=now + CLOCK_SKEW + 1)
+    assert (await _verify(scene, too_early))["verdict"] == "not_yet_valid"
+    assert await _offline(scene, too_early) == "not_yet_valid"
+    assert (await _verify(scene, early))["verdict"] == "valid"
+    late = await scene.qr(lifetime=60)
+    with time_machine.travel(now + 60 + CLOCK_SKEW, tick=False):
+        assert (await _verify(scene, late))["verdict"] == "valid"
+    with time_machine.travel(now + 60 + CLOCK_SKEW + 1, tick=False):
+        assert (await _verify(scene, late))["verdict"] == "qr_expired"
+        assert await _offline(scene, late) == "qr_expired"
 
 
 async def test_redis_down_database_up_still_reads_status(scene, monkeypatch):
@@ -196,7 +219,7 @@ async def test_both_down_is_status_unavailable(scene, monkeypatch):
 
 async def test_offline_credential_with_status_list(scene, rt):
     credential = await scene.credential()
-    from wallet.presentation.totp import offline_code
+    from wallet.totp import offline_code
 
     qr = f"{credential}~{offline_code('A' * 32, rt.clock.timestamp())}"
     assert qr_version(qr) <= 15
@@ -295,10 +318,11 @@ async def test_a_stale_trust_list_is_not_used_forever(scene, monkeypatch):
     qr = await scene.qr()
     assert (await _verify(scene, qr))["verdict"] == "valid"
 
-    async def database_down():
-        raise ConnectionRefusedError("database down")
+    class DatabaseDown(KeyRepository):
+        async def all(self, uow):
+            raise ConnectionRefusedError("database down")
 
-    monkeypatch.setattr(scene.rt.keys, "list_keys", database_down)
+    monkeypatch.setattr(scene.rt.keys, "repository", DatabaseDown())
     trust = scene.rt.verifier.trust_list
     trust._loaded = trust._tried = time.monotonic() - 60  # due, still young
     assert (await _verify(scene, qr))["verdict"] == "valid"
@@ -314,3 +338,17 @@ async def test_status_list_bad_divisions(scene):
     missing = await http.get("/verifier/v1/status-lists/110000")  # no seal key for Beijing
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_licence_is_valid_through_its_registry_end_date_and_expired_after(
+    scene, client, rt
+):
+    end = scene.licence.valid_until
+    assert end is not None
+    verdicts = []
+    for day, badge in ((end, "21010011"), (end + timedelta(days=1), "21010012")):
+        noon = datetime.combine(day, time(12), tzinfo=UTC)
+        with time_machine.travel(noon, tick=False):
+            officer = await add_officer(client, rt, badge, device=f"ENF-DEVICE-{badge}")
+            verdicts.append((await _verify(scene, await scene.qr(), officer))["verdict"])
+    assert verdicts == ["valid", "expired"]

@@ -14,6 +14,7 @@ __all__ = [
     "FaceVerificationOut",
     "IdentityIn",
     "IdentityOut",
+    "RebindIn",
     "SessionIn",
     "SessionOut",
     "TransportKeyOut",
@@ -82,7 +83,7 @@ class FaceVerificationIn(StrictIn):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"name": "王伟", "id_number": "210102199003071234", "encrypted": False}]
+            "examples": [{"name": "王伟", "id_number": "210102199003071233", "encrypted": False}]
         },
     )
 
@@ -117,7 +118,7 @@ class IdentityIn(StrictIn):
             "examples": [
                 {
                     "name": "王伟",
-                    "id_number": "210102199003071234",
+                    "id_number": "210102199003071233",
                     "phone_code": "e31968a7f94cc5ee25fafc2aef2773f0bb8c3937",
                 },
                 {
@@ -141,6 +142,23 @@ class IdentityIn(StrictIn):
     )
     phone_code: str | None = Field(
         default=None, min_length=1, max_length=128, description="code from a getPhoneNumber button"
+    )
+
+
+class RebindIn(IdentityIn):
+    """Taking an identity over: always through WeChat face verification (``verify_id``)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "8f1c…",
+                    "id_number": "b27a…",
+                    "encrypted": True,
+                    "verify_id": "vid_5f0c1d2e3a4b5c6d7e8f",
+                }
+            ]
+        },
     )
 
 

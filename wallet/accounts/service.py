@@ -159,7 +159,7 @@ class AccountService:
             account.last_sign_in_at = now
             await self.accounts.save(uow, account, "last_sign_in_at")
         await audit(
-            uow.conn,
+            uow,
             at=now,
             actor=actor_of(account.id),
             action="account.create" if created else "account.sign_in",
@@ -257,7 +257,7 @@ class AccountService:
         self, uow: UnitOfWork, session: HolderSession, verified: VerifiedIdentity
     ) -> IdentityOut:
         """Bind the verified identity to the caller's account (idempotent for the same one)."""
-        conn, now = uow.conn, self.clock.now()
+        now = self.clock.now()
         account = await self._locked_account(uow, session.account_id)
         person = await self.holders.person_by_id_number(uow, self._id_index(verified.claim))
         if account.person_id is not None:
@@ -273,7 +273,7 @@ class AccountService:
             person = await self._new_person(uow, verified.claim, now)
         await self._attach(uow, account, person, verified, now)
         await audit(
-            conn,
+            uow,
             at=now,
             actor=actor_of(account.id),
             action="identity.bind",
@@ -293,7 +293,7 @@ class AccountService:
         The old account loses the identity and its activations end; its
         claims stay with the licences (they are the holder's, not the phone's).
         """
-        conn, now = uow.conn, self.clock.now()
+        now = self.clock.now()
         account = await self._locked_account(uow, session.account_id)
         if account.person_id is not None:
             raise AccountAlreadyBound()
@@ -309,7 +309,7 @@ class AccountService:
         ended = await self.activations.end_for_account(uow, old.id, now)
         await self._attach(uow, account, person, verified, now)
         await audit(
-            conn,
+            uow,
             at=now,
             actor=actor_of(account.id),
             action="identity.rebind",

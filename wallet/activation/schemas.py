@@ -19,7 +19,13 @@ class ActivationIn(StrictIn):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"device_id": "dev_8f3a1c2b9e7d4f60", "device_public_key": "04" + "1f" * 64}
+                {
+                    "device_id": "dev_8f3a1c2b9e7d4f60",
+                    # A point on the curve (the SM2 base point), so the example is accepted.
+                    "device_public_key": "04"
+                    "32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7"
+                    "BC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0",
+                }
             ]
         },
     )
@@ -56,7 +62,9 @@ class ActivationOut(BaseModel):
                         "period": 30,
                         "algorithm": "SM3",
                     },
-                    "offline_credential": None,
+                    "offline_credential": "eyJhbGciOiJTTTIiLCJraWQiOiJwcmVzLTAxMjM0NTY3Iiwi"
+                    "dHlwIjoicnRlbC1jcmVkIn0"
+                    ".eyJsaWMiOiJMSjZVM1pLUTJUNFhXN041QSJ9.MEUCIQ",
                 }
             ]
         }
@@ -66,7 +74,11 @@ class ActivationOut(BaseModel):
     device_id: str
     totp: TotpOut
     offline_credential: str | None = Field(
-        description="JWS `rtel-cred` for offline showing; null until presentation mints it"
+        description="The offline credential, minted with every activation: a "
+        "`CredentialJws` (`typ` `rtel-cred`, payload `CredentialPayload`), valid up to 7 days "
+        "(`WALLET_OFFLINE_CREDENTIAL_LIFETIME`). Shown offline as `<credential>~<TOTP code>` "
+        "(`OfflinePresentation`); activate again for a fresh one.",
+        json_schema_extra={"x-jws-payload": {"x-component": "CredentialPayload"}},
     )
 
 

@@ -15,8 +15,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Final
 
-import pyotp
-
 from wallet.activation.models import Activation
 from wallet.activation.repository import ACTIVE, ActivationRepository
 from wallet.activation.schemas import ActivationIn, ActivationOut, DeactivationOut, TotpOut
@@ -38,6 +36,7 @@ from wallet.holders.principal import HolderSession
 from wallet.licences.models import Licence
 from wallet.licences.repository import LicenceRepository
 from wallet.licences.status import TERMINAL, RegistryStatus
+from wallet.totp import new_seed
 from wallet.uow import UnitOfWork
 from wallet.vault import Vault
 
@@ -96,9 +95,9 @@ class ActivationService:
                     ]
                 ) from None
         licence = await self._usable_licence(uow, session, ref)
-        conn, now = uow.conn, self.clock.now()
+        now = self.clock.now()
         superseded = await self.repository.supersede(uow, licence.id, now)
-        seed = pyotp.random_base32(32)
+        seed = new_seed()
         activation = Activation(
             id=uuid.uuid4(),
             licence_id=licence.id,
@@ -111,7 +110,7 @@ class ActivationService:
         )
         await self.repository.add(uow, activation)
         await audit(
-            conn,
+            uow,
             at=now,
             actor=f"account:{session.account_id}",
             action="activation.create",
@@ -137,13 +136,13 @@ class ActivationService:
     ) -> DeactivationOut:
         """End the licence's active activation, whichever device holds it (lost phone)."""
         licence = await self._licence(uow, session, ref)
-        conn, now = uow.conn, self.clock.now()
+        now = self.clock.now()
         active = await self.repository.active_of(uow, licence.id)
         if active is None:
             raise NotFound("the licence has no active activation")
         await self.repository.end(uow, active, "deactivated", now)
         await audit(
-            conn,
+            uow,
             at=now,
             actor=f"account:{session.account_id}",
             action="activation.deactivate",

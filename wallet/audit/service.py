@@ -17,16 +17,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from tortoise.backends.base.client import BaseDBAsyncClient
 
-from wallet.audit.models import AuditEntry, AuditHead
+from wallet.audit.models import AuditEntry
+from wallet.audit.repository import AuditRepository
 from wallet.crypto import sm3
+from wallet.uow import UnitOfWork
 
 __all__ = ["GENESIS", "ChainReport", "append", "entry_hash", "verify_chain"]
 
 GENESIS = "0" * 64
-_LOCK_KEY = 0x52544541  # "RTEA": the advisory lock that serialises appends
-_HEAD_ID = 1
+# The chain's queries hold no state: one repository serves every caller.
+_repository = AuditRepository()
 
 
 def entry_hash(
@@ -54,7 +55,7 @@ def entry_hash(
 
 
 async def append(
-    conn: BaseDBAsyncClient,
+    uow: UnitOfWork,
     *,
     at: datetime,
     actor: str,
@@ -62,32 +63,26 @@ async def append(
     subject: str = "",
     detail: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry inside the caller's transaction ``conn``."""
+    """Append one entry inside the caller's unit of work ``uow``."""
     detail = dict(detail or {})
-    if conn.capabilities.dialect == "postgres":
-        await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [_LOCK_KEY])
-    head = await AuditHead.get_or_none(id=_HEAD_ID, using_db=conn)
+    await _repository.lock(uow)
+    head = await _repository.head(uow)
     prev_hash = head.last_hash if head else GENESIS
     entry_id = (head.last_id if head else 0) + 1
     at = at.astimezone(UTC)
     digest = entry_hash(prev_hash, entry_id, at, actor, action, subject, detail)
-    entry = await AuditEntry.create(
-        id=entry_id,
+    entry = await _repository.add(
+        uow,
+        entry_id=entry_id,
         at=at,
         actor=actor,
         action=action,
         subject=subject,
         detail=detail,
         prev_hash=prev_hash,
-        hash=digest,
-        using_db=conn,
+        digest=digest,
     )
-    if head is None:
-        await AuditHead.create(id=_HEAD_ID, last_id=entry_id, last_hash=digest, using_db=conn)
-    else:
-        await (
-            AuditHead.filter(id=_HEAD_ID).using_db(conn).update(last_id=entry_id, last_hash=digest)
-        )
+    await _repository.move_head(uow, head, entry_id, digest)
     return entry
 
 
@@ -101,11 +96,11 @@ class ChainReport:
     reason: str | None = None
 
 
-async def verify_chain(batch: int = 1000) -> ChainReport:
+async def verify_chain(uow: UnitOfWork, batch: int = 1000) -> ChainReport:
     """Walk the chain in id order and report the first changed, deleted or reordered entry."""
     prev_hash, expected_id, count, last_id = GENESIS, 1, 0, 0
     while True:
-        rows = await AuditEntry.filter(id__gt=last_id).order_by("id").limit(batch)
+        rows = await _repository.entries_after(uow, last_id, batch)
         if not rows:
             break
         for row in rows:
@@ -120,7 +115,7 @@ async def verify_chain(batch: int = 1000) -> ChainReport:
                 return ChainReport(False, count, row.id, "entry changed")
             prev_hash, expected_id, last_id = row.hash, row.id + 1, row.id
             count += 1
-    head = await AuditHead.get_or_none(id=_HEAD_ID)
+    head = await _repository.head(uow)
     if head is None:
         if count:
             return ChainReport(False, count, None, "chain head missing")

@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from tortoise.exceptions import IntegrityError
-
-from wallet.authority.models import AuthorityClient, AuthorityNonce
+from wallet.authority.models import AuthorityClient
+from wallet.authority.repository import AuthorityRepository
 from wallet.crypto import SM2Backend, hmac_sm3, parse_public_key_hex, sm3
 from wallet.errors import CryptoError, Unauthorized
+from wallet.uow import UnitOfWork
 from wallet.vault import Vault
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "AuthenticatedClient",
     "authenticate",
     "create_client",
+    "list_clients",
     "sign_request",
     "string_to_sign",
 ]
@@ -48,6 +49,8 @@ __all__ = [
 SECRET_CONTEXT: Final = "authority_client.secret"  # noqa: S105 - a vault column name
 _NONCE: Final = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _TIMESTAMP: Final = re.compile(r"[0-9]{1,12}")  # ASCII only: str.isdigit() admits "²"
+# The clients' queries hold no state: one repository serves every caller.
+_repository: Final = AuthorityRepository()
 
 
 class SignatureRequired(Unauthorized):
@@ -101,13 +104,19 @@ def sign_request(
 
 
 async def create_client(
-    vault: Vault, *, name: str, division: str, now: datetime, sm2_public_key: str | None = None
+    uow: UnitOfWork,
+    vault: Vault,
+    *,
+    name: str,
+    division: str,
+    now: datetime,
+    sm2_public_key: str | None = None,
 ) -> tuple[AuthorityClient, str]:
     """A new client and its secret (shown once; stored sealed)."""
     secret = secrets.token_urlsafe(32)
     if sm2_public_key is not None:
         parse_public_key_hex(sm2_public_key)
-    client = await AuthorityClient.create(
+    client = AuthorityClient(
         client_id="ac_" + secrets.token_hex(8),
         name=name,
         division=division,
@@ -115,7 +124,12 @@ async def create_client(
         sm2_public_key=sm2_public_key,
         created_at=now,
     )
-    return client, secret
+    return await _repository.add(uow, client), secret
+
+
+async def list_clients(uow: UnitOfWork) -> list[AuthorityClient]:
+    """Every client, oldest first."""
+    return await _repository.all(uow)
 
 
 _REFUSED: Final = "unknown or disabled client, or the signature does not verify"
@@ -133,6 +147,7 @@ def _decoy_secret(vault: Vault) -> str:
 
 
 async def authenticate(
+    uow: UnitOfWork,
     headers: Mapping[str, str],
     method: str,
     path: str,
@@ -143,7 +158,11 @@ async def authenticate(
     now: int,
     skew: int,
 ) -> AuthenticatedClient:
-    """Check a signed request; return its client or raise an Unauthorized subclass."""
+    """Check a signed request; return its client or raise an Unauthorized subclass.
+
+    The nonce is recorded in ``uow``: the caller commits it before acting on
+    the request, so a replay is refused even if the request then fails.
+    """
     client_id = headers.get("x-client-id", "")
     timestamp = headers.get("x-timestamp", "")
     nonce = headers.get("x-nonce", "")
@@ -167,7 +186,7 @@ async def authenticate(
     except ValueError:
         raise BadSignature("X-Signature is not hex") from None
     message = string_to_sign(method, path, timestamp, nonce, body)
-    client = await AuthorityClient.get_or_none(client_id=client_id)
+    client = await _repository.by_client_id(uow, client_id)
     known = client is not None and client.enabled
     if alg == "HMAC-SM3":
         secret = (
@@ -187,12 +206,14 @@ async def authenticate(
             good = False
     if client is None or not (known and good):
         raise BadSignature(_REFUSED)
-    if not await _record_nonce(client.client_id, nonce, now=now, keep=2 * skew):
+    if not await _record_nonce(uow, client.client_id, nonce, now=now, keep=2 * skew):
         raise ReplayedNonce()
     return AuthenticatedClient(client.client_id, client.name, client.division)
 
 
-async def _record_nonce(client_id: str, nonce: str, *, now: int, keep: int) -> bool:
+async def _record_nonce(
+    uow: UnitOfWork, client_id: str, nonce: str, *, now: int, keep: int
+) -> bool:
     """Record a client's nonce for ``keep`` seconds; False if it is already recorded.
 
     The database is the one record: authority requests need it anyway, so a
@@ -200,12 +221,6 @@ async def _record_nonce(client_id: str, nonce: str, *, now: int, keep: int) -> b
     nonce lives only in a store that might come back without it.
     """
     at = datetime.fromtimestamp(now, UTC)
-    # Past its time a nonce's request is stale anyway; dropping it here keeps the table small.
-    await AuthorityNonce.filter(expires_at__lt=at).delete()
-    try:
-        await AuthorityNonce.create(
-            key=f"{client_id}:{nonce}", expires_at=at + timedelta(seconds=keep)
-        )
-    except IntegrityError:
-        return False
-    return True
+    return await _repository.record_nonce(
+        uow, f"{client_id}:{nonce}", now=at, until=at + timedelta(seconds=keep)
+    )

@@ -7,11 +7,13 @@ WeChat down) is logged, never raised: the outcome is in the listing anyway.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Final
 
 from wallet.accounts.identity import OPENID_CONTEXT
 from wallet.errors import WalletError
+from wallet.settings import DEFAULT_CLAIM_TEMPLATE_FIELDS, template_fields
 from wallet.vault import Vault
 from wallet.wechat import WeChatGateway
 
@@ -20,16 +22,30 @@ __all__ = ["ClaimNotifier"]
 log = logging.getLogger(__name__)
 
 _CHINA: Final = timezone(timedelta(hours=8))
-_THING_MAX: Final = 20  # WeChat's limit for `thing` values
+#: WeChat's length limits by keyword type (a longer value makes the whole send fail)
+_MAX_LENGTH: Final = {"thing": 20, "phrase": 5, "character_string": 32, "name": 10}
+
+
+def _fit(key: str, value: str) -> str:
+    limit = _MAX_LENGTH.get(key.rstrip("0123456789"))
+    return value[:limit] if limit else value
 
 
 class ClaimNotifier:
     """Sends the claim-review subscribe message (template ``template_id``)."""
 
-    def __init__(self, gateway: WeChatGateway, vault: Vault, template_id: str) -> None:
+    def __init__(
+        self,
+        gateway: WeChatGateway,
+        vault: Vault,
+        template_id: str,
+        fields: Mapping[str, str] | None = None,
+    ) -> None:
         self.gateway = gateway
         self.vault = vault
         self.template_id = template_id
+        #: role (licence, outcome, note, time) → the template's keyword for it
+        self.fields = dict(fields or template_fields(DEFAULT_CLAIM_TEMPLATE_FIELDS))
 
     async def claim_reviewed(
         self,
@@ -41,14 +57,15 @@ class ClaimNotifier:
         reason: str,
         at: datetime,
     ) -> None:
-        """Tell the claimer: ``thing1`` licence, ``phrase2`` outcome, ``thing3`` note, ``time4``."""
+        """Tell the claimer the licence, the outcome, a note and the time (``fields``' keys)."""
         note = "可激活使用" if approved else (reason or "请重新申领")
-        data = {
-            "thing1": kind_name[:_THING_MAX],
-            "phrase2": "审核通过" if approved else "审核未通过",
-            "thing3": note[:_THING_MAX],
-            "time4": at.astimezone(_CHINA).strftime("%Y-%m-%d %H:%M"),
+        values = {
+            "licence": kind_name,
+            "outcome": "审核通过" if approved else "审核未通过",
+            "note": note,
+            "time": at.astimezone(_CHINA).strftime("%Y-%m-%d %H:%M"),
         }
+        data = {key: _fit(key, values[role]) for role, key in self.fields.items()}
         try:
             openid = self.vault.open(openid_sealed, OPENID_CONTEXT)
             await self.gateway.send_subscribe_message(

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from wallet.licences.face_schema import face_by_kind
 from wallet.schemas import CURSOR_PATTERN, KIND_PATTERN, REF_PATTERN, USCC_PATTERN, StrictIn
 
 __all__ = [
@@ -60,6 +61,8 @@ class ActivationState(BaseModel):
 
 class HolderLicenceOut(BaseModel):
     """A licence as its holder sees it: masked face, registry status and wallet state."""
+
+    model_config = ConfigDict(json_schema_extra=face_by_kind("ShownFace"))
 
     ref: str
     kind: str

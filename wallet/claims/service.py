@@ -160,7 +160,7 @@ class ClaimService:
         """Claim many licences that need no photo; each reference succeeds or fails alone."""
         require_person(session)
         principal = await self.enterprises.principal_of(uow, session)
-        conn, now = uow.conn, self.clock.now()
+        now = self.clock.now()
         refs = list(dict.fromkeys(body.refs))
         rows = await self.licences.by_refs(uow, refs)
         licences = {lic.ref: lic for lic in rows if principal.may_act_on(holder_of(lic))}
@@ -195,7 +195,7 @@ class ClaimService:
         claimed = [r.ref for r in results if r.outcome == "claimed"]
         if claimed:
             await audit(
-                conn,
+                uow,
                 at=now,
                 actor=f"account:{session.account_id}",
                 action="claim.bulk",
@@ -315,7 +315,7 @@ class ClaimService:
         self, uow: UnitOfWork, session: HolderSession, action: str, licence: Licence, claim: Claim
     ) -> None:
         await audit(
-            uow.conn,
+            uow,
             at=self.clock.now(),
             actor=f"account:{session.account_id}",
             action=action,
@@ -342,7 +342,7 @@ class ClaimService:
         claim = await self._claim_in_scope(uow, scope, claim_id, lock=True)
         if claim.status != "pending_review":
             raise ClaimNotPending(f"the claim is {claim.status}")
-        conn, now = uow.conn, self.clock.now()
+        now = self.clock.now()
         claim.status, claim.reason = decision.status, decision.reason
         claim.reviewed_by, claim.reviewed_at, claim.updated_at = actor, now, now
         await self.repository.save(uow, claim)
@@ -351,7 +351,7 @@ class ClaimService:
         licence = claim.licence
         action = "claim.approve" if decision.status == "approved" else "claim.reject"
         await audit(
-            conn,
+            uow,
             at=now,
             actor=actor,
             action=action,

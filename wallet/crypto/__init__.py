@@ -5,6 +5,7 @@ SM2 signatures go through an :class:`SM2Backend` from :func:`sm2_backend`
 encryption is gmssl-only. SM3, HMAC-SM3 and SM4-GCM run in OpenSSL through
 ``cryptography``. Keys, signatures and ciphertexts are raw bytes; the hex
 helpers parse and print the ``04 ‖ x ‖ y`` public keys that travel.
+Infrastructure, not a domain: pure functions, no tables, no repository.
 """
 
 from wallet.crypto._gmssl import sm2_decrypt, sm2_encrypt

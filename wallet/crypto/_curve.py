@@ -1,17 +1,20 @@
 """The SM2 recommended curve (GB/T 32918.5) and the checks every backend shares.
 
 Owns the curve constants, the validation of private keys, public keys and raw
-``r ‖ s`` signatures, and the message digest ``e = SM3(Z_A ‖ M)`` with its
-user-id hash ``Z_A``.
+``r ‖ s`` signatures, the message digest ``e = SM3(Z_A ‖ M)`` with its
+user-id hash ``Z_A``, and :func:`backend_errors`, which turns a backend's own
+exceptions into :class:`~wallet.errors.CryptoError`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+from collections.abc import Iterator
 
 from cryptography.hazmat.primitives import hashes
 
-from wallet.errors import CryptoError, MalformedKey, MalformedSignature
+from wallet.errors import CryptoError, MalformedKey, MalformedSignature, WalletError
 
 __all__ = [
     "DEFAULT_UID",
@@ -22,6 +25,7 @@ __all__ = [
     "N",
     "P",
     "Point",
+    "backend_errors",
     "check_private_key",
     "check_public_key",
     "digest",
@@ -127,3 +131,14 @@ def digest(public_key: bytes, data: bytes, uid: bytes = DEFAULT_UID) -> bytes:
     h.update(z_value(public_key, uid))
     h.update(data)
     return h.finalize()
+
+
+@contextlib.contextmanager
+def backend_errors(backend: str, operation: str) -> Iterator[None]:
+    """Translate any non-domain exception raised inside into :class:`CryptoError`."""
+    try:
+        yield
+    except WalletError:
+        raise
+    except Exception as exc:
+        raise CryptoError(f"SM2 {operation} failed in the {backend} backend") from exc

@@ -24,6 +24,7 @@ from wallet.crypto._curve import (
     N,
     P,
     Point,
+    backend_errors,
     check_private_key,
     check_public_key,
     digest,
@@ -32,7 +33,6 @@ from wallet.crypto._curve import (
     random_scalar,
     split_signature,
 )
-from wallet.crypto._sm2 import backend_errors
 from wallet.crypto._symmetric import sm3
 from wallet.errors import CryptoError
 

@@ -9,13 +9,12 @@ and the user id's ``Z_A``, and take keys and signatures as raw bytes.
 from __future__ import annotations
 
 import binascii
-import contextlib
 import functools
-from collections.abc import Iterator
 from typing import Protocol
 
 from wallet.crypto._curve import (
     DEFAULT_UID,
+    backend_errors,
     check_private_key,
     check_public_key,
 )
@@ -79,17 +78,6 @@ class SM2Backend(Protocol):
     ) -> bool:
         """Whether ``signature`` is ``public_key``'s signature of ``data`` under ``uid``."""
         ...
-
-
-@contextlib.contextmanager
-def backend_errors(backend: str, operation: str) -> Iterator[None]:
-    """Translate any non-domain exception raised inside into :class:`CryptoError`."""
-    try:
-        yield
-    except WalletError:
-        raise
-    except Exception as exc:
-        raise CryptoError(f"SM2 {operation} failed in the {backend} backend") from exc
 
 
 def parse_public_key_hex(text: str) -> bytes:

@@ -22,13 +22,13 @@ from tongsuopy.crypto.exceptions import InvalidSignature
 
 from wallet.crypto._curve import (
     DEFAULT_UID,
+    backend_errors,
     check_private_key,
     check_public_key,
     join_signature,
     random_scalar,
     split_signature,
 )
-from wallet.crypto._sm2 import backend_errors
 from wallet.errors import CryptoError
 
 __all__ = ["TongsuoBackend"]

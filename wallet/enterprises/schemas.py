@@ -24,7 +24,7 @@ class EnterpriseBindIn(StrictIn):
     """Bind an operator, by its unified social credit code, to its legal representative."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"uscc": "91210102MA0000000X"}]},
+        json_schema_extra={"examples": [{"uscc": "91210102MA00000070"}]},
     )
 
     uscc: str = Field(pattern=USCC_PATTERN)
@@ -35,7 +35,7 @@ class EnterpriseOut(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "uscc": "91210102MA0000000X",
+                    "uscc": "91210102MA00000070",
                     "name": "沈阳示例运输有限公司",
                     "division": "210102",
                     "role": "legal_representative",
@@ -57,7 +57,7 @@ class EnterpriseList(BaseModel):
                 {
                     "items": [
                         {
-                            "uscc": "91210102MA0000000X",
+                            "uscc": "91210102MA00000070",
                             "name": "沈阳示例运输有限公司",
                             "division": "210102",
                             "role": "agent",
@@ -75,7 +75,7 @@ class AgentIn(StrictIn):
     """The person to authorise: they must have signed in and bound their real name."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"name": "李娜", "id_number": "210102198805061246"}]},
+        json_schema_extra={"examples": [{"name": "李娜", "id_number": "210102198805061243"}]},
     )
 
     name: str = Field(min_length=1, max_length=2048)

@@ -114,7 +114,7 @@ class EnterpriseService:
         """Record the caller as the enterprise's legal representative (idempotent)."""
         person_id = require_person(session)
         uscc = identifiers.uscc(body.uscc)
-        conn, now = uow.conn, self.clock.now()
+        now = self.clock.now()
         enterprise = await self.holders.enterprise_by_uscc(uow, uscc, lock=True)
         if enterprise is None:
             raise NotFound("the registry knows no operator with that USCC")
@@ -127,7 +127,7 @@ class EnterpriseService:
                 )
             await self.holders.set_legal_rep(uow, enterprise, person, now)
             await audit(
-                conn,
+                uow,
                 at=now,
                 actor=f"account:{session.account_id}",
                 action="enterprise.bind",
@@ -166,7 +166,7 @@ class EnterpriseService:
             transport=self.transport,
             today=self.clock.now().date(),
         )
-        conn, now = uow.conn, self.clock.now()
+        now = self.clock.now()
         agent = await self.holders.person_by_id_number(
             uow, self.vault.blind_index(claim.id_number, "resident_id")
         )
@@ -200,7 +200,7 @@ class EnterpriseService:
                 ),
             )
             await audit(
-                conn,
+                uow,
                 at=now,
                 actor=f"account:{session.account_id}",
                 action="agent.grant",
@@ -220,7 +220,7 @@ class EnterpriseService:
     ) -> AgentOut:
         """Revoke an agent; the activations it made of the enterprise's licences end."""
         enterprise = await self._represented(uow, session, uscc)
-        conn, now = uow.conn, self.clock.now()
+        now = self.clock.now()
         try:
             key = uuid.UUID(agent_id)
         except ValueError:
@@ -238,7 +238,7 @@ class EnterpriseService:
                     uow, account.id, now, status="revoked", enterprise_id=enterprise.id
                 )
             await audit(
-                conn,
+                uow,
                 at=now,
                 actor=f"account:{session.account_id}",
                 action="agent.revoke",

@@ -10,9 +10,10 @@ verifiable) and makes a new one. Revocation takes a key out of trust for
 good: :meth:`KeyStore.verification_key` no longer returns it and the trust
 list drops it.
 
-Key changes are rare operator actions, so the store runs each in its own
-transaction, serialised on PostgreSQL by an advisory lock and a row lock.
-Signing is per request, so unwrapped keys are kept in memory by kid.
+Every method runs in the caller's unit of work (the ``wallet keys`` command
+opens one per change); changes are serialised on PostgreSQL by an advisory
+lock and a row lock. Signing is per request, so unwrapped keys are kept in
+memory by kid. The queries are :class:`~wallet.keys.repository.KeyRepository`'s.
 """
 
 from __future__ import annotations
@@ -23,21 +24,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from wallet.clock import Clock
 from wallet.crypto import SM2Backend, parse_public_key_hex, sm4_gcm_decrypt, sm4_gcm_encrypt
 from wallet.errors import Conflict, CryptoError, InvalidIdentifier, NotFound, ValidationFailed
 from wallet.identifiers import division_code, province_division
 from wallet.keys.models import KeyStatus, KeyUse, SigningKey
+from wallet.keys.repository import KeyRepository
 from wallet.masterkey import derive_key
+from wallet.uow import UnitOfWork
 
 __all__ = ["ActiveKey", "KeyStore", "seal_province"]
 
-_LOCK_KEY = 0x5254454B  # "RTEK": the advisory lock that serialises key changes
 _KID_PREFIX = {KeyUse.SEAL: "seal", KeyUse.PRESENTATION: "pres", KeyUse.ROOT: "root"}
 _MAX_CACHED = 256
 _MAX_REASON = 200
@@ -103,10 +102,18 @@ class KeyStore:
     """The platform's SM2 signing keys, wrapped under the master key.
 
     ``master_key`` is used only to derive the wrapping key and is not kept;
-    ``sm2`` makes and checks key pairs; ``clock`` stamps every change.
+    ``sm2`` makes and checks key pairs; ``clock`` stamps every change;
+    ``repository`` runs the queries.
     """
 
-    def __init__(self, master_key: bytes, sm2: SM2Backend, clock: Clock) -> None:
+    def __init__(
+        self,
+        master_key: bytes,
+        sm2: SM2Backend,
+        clock: Clock,
+        repository: KeyRepository | None = None,
+    ) -> None:
+        self.repository = repository or KeyRepository()
         self._wrap_key = derive_key(master_key, "key-wrap")
         self._sm2 = sm2
         self._clock = clock
@@ -150,17 +157,13 @@ class KeyStore:
 
     # --- changes --------------------------------------------------------------
 
-    async def _lock(self, conn: BaseDBAsyncClient) -> None:
-        if conn.capabilities.dialect == "postgres":
-            await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [_LOCK_KEY])
-
     async def _create(
-        self, conn: BaseDBAsyncClient, use: KeyUse, division: str | None, slot: str
+        self, uow: UnitOfWork, use: KeyUse, division: str | None, slot: str
     ) -> SigningKey:
         now = self._clock.now()
         kid = _new_kid(use, division)
         private_key = self._sm2.generate_private_key()
-        return await SigningKey.create(
+        key = SigningKey(
             kid=kid,
             use=use.value,
             division=division,
@@ -170,10 +173,10 @@ class KeyStore:
             active_slot=slot,
             not_before=now,
             created_at=now,
-            using_db=conn,
         )
+        return await self.repository.add(uow, key)
 
-    async def init(self, provinces: Sequence[str]) -> list[SigningKey]:
+    async def init(self, uow: UnitOfWork, provinces: Sequence[str]) -> list[SigningKey]:
         """Ensure an active root key, presentation key and seal key per province.
 
         Idempotent: existing active keys are kept, missing ones created. Returns
@@ -190,18 +193,17 @@ class KeyStore:
                 slots.append(slot)
         keys: list[SigningKey] = []
         try:
-            async with in_transaction() as conn:
-                await self._lock(conn)
-                for use, division, slot_name in slots:
-                    key = await SigningKey.filter(active_slot=slot_name).using_db(conn).first()
-                    if key is None:
-                        key = await self._create(conn, use, division, slot_name)
-                    keys.append(key)
+            await self.repository.lock(uow)
+            for use, division, slot_name in slots:
+                key = await self.repository.in_slot(uow, slot_name)
+                if key is None:
+                    key = await self._create(uow, use, division, slot_name)
+                keys.append(key)
         except IntegrityError:
             raise Conflict("keys were changed concurrently: run init again") from None
         return keys
 
-    async def rotate(self, use: str, division: str | None = None) -> SigningKey:
+    async def rotate(self, uow: UnitOfWork, use: str, division: str | None = None) -> SigningKey:
         """Make a new active key for the slot; the old one, if any, becomes retired.
 
         The retired key keeps its public key and stays verifiable: its
@@ -212,29 +214,22 @@ class KeyStore:
         """
         key_use, division, slot_name = _slot(use, division)
         try:
-            async with in_transaction() as conn:
-                await self._lock(conn)
-                old = (
-                    await SigningKey.filter(active_slot=slot_name)
-                    .using_db(conn)
-                    .select_for_update()
-                    .first()
+            await self.repository.lock(uow)
+            old = await self.repository.in_slot(uow, slot_name, lock=True)
+            if old is not None:
+                now = self._clock.now()
+                old.status = KeyStatus.RETIRED.value
+                old.active_slot = None
+                old.retired_at = now
+                old.not_after = now
+                await self.repository.save(
+                    uow, old, "status", "active_slot", "retired_at", "not_after"
                 )
-                if old is not None:
-                    now = self._clock.now()
-                    old.status = KeyStatus.RETIRED.value
-                    old.active_slot = None
-                    old.retired_at = now
-                    old.not_after = now
-                    await old.save(
-                        update_fields=["status", "active_slot", "retired_at", "not_after"],
-                        using_db=conn,
-                    )
-                return await self._create(conn, key_use, division, slot_name)
+            return await self._create(uow, key_use, division, slot_name)
         except IntegrityError:
             raise Conflict("the key was rotated concurrently: try again") from None
 
-    async def revoke(self, kid: str, reason: str) -> SigningKey:
+    async def revoke(self, uow: UnitOfWork, kid: str, reason: str) -> SigningKey:
         """Revoke ``kid`` for good (idempotent); returns the revoked row.
 
         A revoked key is never trusted again: :meth:`verification_key` returns
@@ -248,44 +243,40 @@ class KeyStore:
                 f"a revocation needs a reason of 1-{_MAX_REASON} characters",
                 errors=[{"field": "reason", "rule": "length"}],
             )
-        async with in_transaction() as conn:
-            await self._lock(conn)
-            key = await SigningKey.filter(kid=kid).using_db(conn).select_for_update().first()
-            if key is None:
-                raise NotFound(f"no signing key {kid!r}")
-            if key.status != KeyStatus.REVOKED:
-                key.status = KeyStatus.REVOKED.value
-                key.active_slot = None
-                key.revoked_at = self._clock.now()
-                key.revocation_reason = reason
-                await key.save(
-                    update_fields=["status", "active_slot", "revoked_at", "revocation_reason"],
-                    using_db=conn,
-                )
+        await self.repository.lock(uow)
+        key = await self.repository.by_kid(uow, kid, lock=True)
+        if key is None:
+            raise NotFound(f"no signing key {kid!r}")
+        if key.status != KeyStatus.REVOKED:
+            key.status = KeyStatus.REVOKED.value
+            key.active_slot = None
+            key.revoked_at = self._clock.now()
+            key.revocation_reason = reason
+            await self.repository.save(
+                uow, key, "status", "active_slot", "revoked_at", "revocation_reason"
+            )
+        # Forgotten now and again once committed (a request may unwrap it meanwhile);
+        # a revocation that rolls back costs one unwrapping, nothing more.
         self._unwrapped.pop(kid, None)
+        uow.after_commit(lambda: self._forget(kid))
         return key
 
-    async def note_signed(
-        self, kid: str, until: datetime, conn: BaseDBAsyncClient | None = None
-    ) -> None:
+    async def _forget(self, kid: str) -> None:
+        self._unwrapped.pop(kid, None)
+
+    async def note_signed(self, uow: UnitOfWork, kid: str, until: datetime) -> None:
         """Record that ``kid`` signed something valid until ``until`` (timezone-aware).
 
         Raises the key's ``signed_until`` if ``until`` is later, in one
-        conditional UPDATE (inside the caller's transaction ``conn`` if given);
-        an unknown kid changes nothing. The trust list keeps a retired key while
-        its ``signed_until`` is in the future.
+        conditional UPDATE; an unknown kid changes nothing. The trust list keeps
+        a retired key while its ``signed_until`` is in the future.
         """
         _aware(until, "until")
-        await (
-            SigningKey.filter(kid=kid)
-            .filter(Q(signed_until__isnull=True) | Q(signed_until__lt=until))
-            .using_db(conn)
-            .update(signed_until=until)
-        )
+        await self.repository.raise_signed_until(uow, kid, until)
 
     # --- reading --------------------------------------------------------------
 
-    async def active_key(self, use: str, division: str | None = None) -> ActiveKey:
+    async def active_key(self, uow: UnitOfWork, use: str, division: str | None = None) -> ActiveKey:
         """The active key of the slot, unwrapped, to sign with.
 
         One indexed lookup of the active kid per call (so a rotation by another
@@ -293,12 +284,12 @@ class KeyStore:
         Raises :class:`~wallet.errors.NotFound` when the slot has no active key.
         """
         _, division, slot_name = _slot(use, division)
-        kid = await SigningKey.filter(active_slot=slot_name).first().values_list("kid", flat=True)
+        kid = await self.repository.kid_in_slot(uow, slot_name)
         if kid is not None:
-            cached = self._unwrapped.get(str(kid))
+            cached = self._unwrapped.get(kid)
             if cached is not None:
                 return cached
-        row = await SigningKey.get_or_none(active_slot=slot_name)
+        row = await self.repository.in_slot(uow, slot_name)
         if row is None:
             where = f" for division {division}" if division else ""
             raise NotFound(
@@ -311,15 +302,15 @@ class KeyStore:
         self._unwrapped[row.kid] = key
         return key
 
-    async def verification_key(self, kid: str) -> SigningKey | None:
+    async def verification_key(self, uow: UnitOfWork, kid: str) -> SigningKey | None:
         """The key ``kid`` to verify with (active or retired), or ``None``.
 
         ``None`` for an unknown or revoked kid: a verifier that gets ``None``
         answers ``unknown_key``. Only the public part is meant to be used; the
         wrapped private key is not opened.
         """
-        return await SigningKey.filter(kid=kid).exclude(status=KeyStatus.REVOKED.value).first()
+        return await self.repository.trusted(uow, kid)
 
-    async def list_keys(self) -> list[SigningKey]:
+    async def list_keys(self, uow: UnitOfWork) -> list[SigningKey]:
         """Every key, revoked ones included, by use, division and age."""
-        return await SigningKey.all().order_by("use", "division", "created_at", "id")
+        return await self.repository.all(uow)

@@ -40,6 +40,7 @@ from wallet.errors import MalformedKey, WalletError
 from wallet.jws import MalformedToken, decode, encode, verify_signature
 from wallet.keys.models import KeyStatus, KeyUse, SigningKey
 from wallet.keys.service import KeyStore
+from wallet.uow import UnitOfWork
 
 __all__ = [
     "ISSUER",
@@ -138,14 +139,14 @@ def _entry(key: SigningKey) -> dict[str, Any]:
     }
 
 
-async def build_trust_list(store: KeyStore) -> str:
+async def build_trust_list(uow: UnitOfWork, store: KeyStore) -> str:
     """The current trust list as a JWS signed by the active root key.
 
     Raises :class:`~wallet.errors.NotFound` when there is no active root key.
     """
-    root = await store.active_key(KeyUse.ROOT)
+    root = await store.active_key(uow, KeyUse.ROOT)
     now = store.clock.now()
-    keys: Iterable[SigningKey] = await store.list_keys()
+    keys: Iterable[SigningKey] = await store.list_keys(uow)
     payload = {
         "iss": ISSUER,
         "iat": int(now.timestamp()),

@@ -2,8 +2,9 @@
 
 Rows arrive as :class:`SourceRow` values, each carrying what one body of the
 registry feed carries (:class:`~wallet.licences.schemas.VersionIn`); the
-file formats that produce them (JSON Lines, CSV) and the ``wallet import``
-command live in :mod:`wallet.licences.import_cli`. Every row is checked by
+file formats that produce them (JSON Lines, CSV) live in
+:mod:`wallet.licences.import_files`, the ``wallet import`` command in
+:mod:`wallet.cli.imports`. Every row is checked by
 the feed's own rules (:meth:`Registry.prepare
 <wallet.licences.service.Registry.prepare>`) before anything is written.
 
@@ -121,7 +122,7 @@ class SourceRow:
 
 
 class RejectSink(Protocol):
-    """Where rejected rows go (the reject report of :mod:`wallet.licences.import_cli`)."""
+    """Where rejected rows go (the reject report of :mod:`wallet.licences.import_files`)."""
 
     def add(
         self, line: int, problems: Sequence[FieldProblem], body: Mapping[str, Any] | None
@@ -439,7 +440,7 @@ class _Importer:
         holders = {id(row): holder_ref(row.item) for row in fresh}
         if fresh:
             await self._prefetch(uow, plan, fresh, list(holders.values()), licence_ids)
-        seal_keys = await self._seal_keys(fresh)
+        seal_keys = await self._seal_keys(uow, fresh)
         for row in rows:
             digest = known.get(row.version_key)
             if digest is not None:
@@ -489,11 +490,13 @@ class _Importer:
         for vehicle in await holders.vehicles_by_plates(uow, plates):
             plan.vehicles[(vehicle.plate_number, vehicle.plate_colour)] = vehicle
 
-    async def _seal_keys(self, rows: Sequence[_Row]) -> dict[str, ActiveKey | WalletError]:
+    async def _seal_keys(
+        self, uow: UnitOfWork, rows: Sequence[_Row]
+    ) -> dict[str, ActiveKey | WalletError]:
         keys: dict[str, ActiveKey | WalletError] = {}
         for division in sorted({province_division(r.item.data.issuer.division) for r in rows}):
             try:
-                keys[division] = await self.registry.keys.active_key("seal", division)
+                keys[division] = await self.registry.keys.active_key(uow, "seal", division)
             except WalletError as exc:  # no key for this province: its rows are rejected
                 keys[division] = exc
         return keys
@@ -611,9 +614,9 @@ class _Importer:
         await licences.add_versions(uow, rows)
         await licences.add_events(uow, plan.events)
         for kid, until in plan.horizons.items():
-            await registry.keys.note_signed(kid, until, conn=uow.conn)
+            await registry.keys.note_signed(uow, kid, until)
         await audit(
-            uow.conn,
+            uow,
             at=plan.now,
             actor=self.actor,
             action="licence.import",

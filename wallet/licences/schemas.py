@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from wallet.licences.face_schema import face_by_kind
 from wallet.schemas import KIND_PATTERN, REF_PATTERN, StrictIn
 
 __all__ = [
@@ -27,7 +28,7 @@ ChangeType = Literal["issue", "change", "renewal", "replacement", "annual_review
 class IssuerIn(StrictIn):
     """The issuing department (签发部门, issuing authority)."""
 
-    uscc: str = Field(min_length=18, max_length=18, examples=["11210000MB0000000E"])
+    uscc: str = Field(min_length=18, max_length=18, examples=["11210000MB0000000J"])
     division: str = Field(min_length=6, max_length=6, examples=["210102"])
     name: str = Field(min_length=1, max_length=128, examples=["沈阳市和平区交通运输局"])
 
@@ -49,15 +50,15 @@ class VersionIn(StrictIn):
                     "version": 1,
                     "change_type": "issue",
                     "issuer": {
-                        "uscc": "11210000MB0000000E",
+                        "uscc": "11210000MB0000000J",
                         "division": "210102",
                         "name": "沈阳市和平区交通运输局",
                     },
                     "face": {
                         "operator_name": "沈阳示例运输有限公司",
                         "address": "沈阳市和平区示例路1号",
-                        "person_in_charge": "张三",
-                        "uscc": "91210102MA0000000X",
+                        "person_in_charge": "王伟",
+                        "uscc": "91210102MA00000070",
                         "economic_type": "有限责任公司",
                         "business_scope": "道路普通货物运输",
                         "permit_number": "210102000123",
@@ -116,7 +117,12 @@ class LicenceOut(BaseModel):
 
 
 class VersionOut(BaseModel):
+    """One recorded version: its face (the schema of its ``kind``), document and seal."""
+
+    model_config = ConfigDict(json_schema_extra=face_by_kind("Face"))
+
     ref: str
+    kind: str
     version: int
     identifier: str
     change_type: str

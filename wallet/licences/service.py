@@ -24,7 +24,7 @@ from wallet import identifiers
 from wallet.audit.service import append as audit
 from wallet.clock import Clock
 from wallet.crypto import SM2Backend
-from wallet.errors import Conflict, NotFound, ValidationFailed
+from wallet.errors import Conflict, FieldProblem, InvalidIdentifier, NotFound, ValidationFailed
 from wallet.holders.repository import HolderRepository
 from wallet.keys.service import KeyStore
 from wallet.licences.builders import (
@@ -56,10 +56,15 @@ from wallet.licences.status import (
     write_status,
 )
 from wallet.licences.views import licence_view, version_view
-from wallet.uow import UnitOfWork, read_only
+from wallet.uow import UnitOfWork
 from wallet.vault import Vault
 
 __all__ = ["Registry", "UpsertResult"]
+
+
+def _identifier_problem(field: str, exc: InvalidIdentifier) -> FieldProblem:
+    # The same entry as a face identifier's (catalogue): the rule names the identifier.
+    return {"field": field, "rule": f"{exc.kind}.{exc.rule}", "message": exc.detail}
 
 
 @dataclass(frozen=True)
@@ -117,8 +122,8 @@ class Registry:
             value = data.issuer.uscc if field == "issuer.uscc" else data.issuer.division
             try:
                 check(value)
-            except ValidationFailed as exc:
-                problems += [{**p, "field": field} for p in exc.errors]
+            except InvalidIdentifier as exc:
+                problems.append(_identifier_problem(field, exc))
         if kind.holder_type == "vehicle":
             if data.holder is None:
                 problems.append(
@@ -131,8 +136,8 @@ class Registry:
             else:
                 try:
                     identifiers.uscc(data.holder.uscc)
-                except ValidationFailed as exc:
-                    problems += [{**p, "field": "holder.uscc"} for p in exc.errors]
+                except InvalidIdentifier as exc:
+                    problems.append(_identifier_problem("holder.uscc", exc))
         if problems:
             raise ValidationFailed(errors=problems)
         return kind, face
@@ -187,7 +192,7 @@ class Registry:
             now,
         )
         seal_key = await self.keys.active_key(
-            "seal", identifiers.province_division(data.issuer.division)
+            uow, "seal", identifiers.province_division(data.issuer.division)
         )
         document = version_document(
             item, holder.ref, identifier, issued_at, valid_from, valid_until
@@ -212,11 +217,11 @@ class Registry:
             raise Conflict("a concurrent update touched this licence; retry") from None
         signed_until = seal_horizon(valid_until, now)
         if signed_until is not None:
-            await self.keys.note_signed(seal_key.kid, signed_until, conn=uow.conn)
+            await self.keys.note_signed(uow, seal_key.kid, signed_until)
         event = {"identifier": identifier, "change_type": data.change_type}
         await self.licences.add_event(uow, outbox_event("licence.version", licence, now, event))
         await audit(
-            uow.conn,
+            uow,
             at=now,
             actor=actor,
             action=f"licence.{data.change_type}",
@@ -254,7 +259,7 @@ class Registry:
         moved = {"action": action.value, "from": before.value, "to": after.value}
         await self.licences.add_event(uow, outbox_event("licence.status", licence, now, moved))
         await audit(
-            uow.conn,
+            uow,
             at=now,
             actor=actor,
             action=f"licence.{action.value}",
@@ -298,11 +303,9 @@ class Registry:
         """Keyset-paginated search (ordered by ref); identifiers matched by blind index."""
         return await self.lookup.search(uow, query, status=status, division=division, scope=scope)
 
-    async def find(self, query: SearchIn) -> list[Licence]:
-        """Licences matching ``query`` for a caller without a unit of work (the verifier's
-        lookups), read outside any transaction; see :meth:`LicenceSearch.find`."""
-        async with read_only() as uow:
-            return await self.lookup.find(uow, query)
+    async def find(self, uow: UnitOfWork, query: SearchIn) -> list[Licence]:
+        """Licences matching ``query`` (the verifier's lookups); see :meth:`LicenceSearch.find`."""
+        return await self.lookup.find(uow, query)
 
     # -- helpers ------------------------------------------------------------
 

@@ -40,6 +40,7 @@ def version_view(licence: Licence, row: LicenceVersion, vault: Vault) -> Version
     document = vault.open(row.document_sealed, DOCUMENT_CONTEXT)
     return VersionOut(
         ref=licence.ref,
+        kind=licence.kind,
         version=row.version,
         identifier=row.identifier,
         change_type=row.change_type,

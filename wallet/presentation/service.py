@@ -83,7 +83,7 @@ class Presenter:
         licence = activation.licence
         if licence.status != "valid":
             raise Conflict(f"the licence is {licence.status}: it cannot be shown")
-        key = await self.keys.active_key("presentation")
+        key = await self.keys.active_key(uow, "presentation")
         now = self.clock.timestamp()
         lifetime = lifetime or self.qr_lifetime
         qr = mint_qr(
@@ -110,7 +110,7 @@ class Presenter:
     async def offline_credential(self, uow: UnitOfWork, licence: Licence) -> str:
         """A credential for offline showing (lifetime from settings, at most 7 days)."""
         idx = await self.status_idx(uow, licence)
-        key = await self.keys.active_key("presentation")
+        key = await self.keys.active_key(uow, "presentation")
         return mint_credential(
             key.kid,
             key.private_key,

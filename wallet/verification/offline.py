@@ -62,6 +62,7 @@ def verify_offline(
     if (
         claims is not None
         and status_list is not None
+        and not status_list.expired(now)
         and claims.idx is not None
         and status_list.division == province_division(claims.iss)
     ):

@@ -24,9 +24,9 @@ class Publication:
     ) -> None:
         self.keys, self.licences, self.clock, self.sm2 = keys, licences, clock, sm2
 
-    async def trust_list(self) -> str:
+    async def trust_list(self, uow: UnitOfWork) -> str:
         """The trust list JWS, signed now by the active root key."""
-        return await build_trust_list(self.keys)
+        return await build_trust_list(uow, self.keys)
 
     async def status_list(self, uow: UnitOfWork, division: str) -> str:
         """The status list JWS of province ``division`` (``xx0000``), signed by its seal key."""
@@ -39,7 +39,7 @@ class Publication:
         packed = encode_statuses(
             ((idx, effective_status(status, until, today)) for idx, status, until in rows), size
         )
-        key = await self.keys.active_key("seal", division)
+        key = await self.keys.active_key(uow, "seal", division)
         return sign_status_list(
             division,
             packed,

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from wallet.licences.face_schema import face_by_kind
 from wallet.schemas import KIND_PATTERN
 from wallet.verification.service import Outcome
 from wallet.verification.verdict import Verdict
@@ -30,6 +31,8 @@ class VerificationIn(BaseModel):
 
 class LicenceSeen(BaseModel):
     """The licence a verdict is about, with the face the officer's role may see."""
+
+    model_config = ConfigDict(json_schema_extra=face_by_kind("ShownFace", nullable_kind=True))
 
     ref: str | None
     kind: str | None

@@ -56,7 +56,7 @@ from wallet.licences.status import LiveStatus, read_cached_status, refill_status
 from wallet.officers.service import OfficerSession
 from wallet.presentation.service import kind_code
 from wallet.presentation.tokens import Claims
-from wallet.presentation.totp import verify_offline_code
+from wallet.totp import verify_offline_code
 from wallet.uow import UnitOfWork
 from wallet.vault import Vault, mask_id_number
 from wallet.verification.log import VerificationLog
@@ -242,9 +242,10 @@ class Verifier:
             raise Forbidden("lookups by resident ID number need the supervisor role")
         await self.probe.rate_limit(officer, "lookup", self.lookup_limit)
         licences = await self.registry.find(
+            uow,
             SearchIn(
                 plate_number=plate_number, number=number, id_number=id_number, kind=kind, limit=20
-            )
+            ),
         )
         if number and not supervisor:
             # Whatever form the number took, a kind numbered by the holder's ID number

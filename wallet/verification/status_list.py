@@ -67,6 +67,10 @@ class StatusList:
         code = (self.packed[idx // 2] >> (4 * (idx % 2))) & 0x0F
         return _NAMES.get(code)
 
+    def expired(self, now: int) -> bool:
+        """Whether the list is past its ``exp`` at ``now``: an expired list tells no status."""
+        return now > self.expires_at
+
 
 def sign_status_list(
     division: str,
@@ -107,7 +111,8 @@ def verify_status_list(token: str, trust: TrustList, sm2: SM2Backend) -> StatusL
     if not jws.verify_signature(decoded, key.public_key, sm2):
         raise InvalidStatusList("the signature does not verify")
     try:
-        packed = zlib.decompress(base64.urlsafe_b64decode(lst + "=" * (-len(lst) % 4)))
+        padded = lst + "=" * (-len(lst) % 4)
+        packed = zlib.decompress(base64.b64decode(padded, altchars=b"-_", validate=True))
     except (ValueError, zlib.error):
         raise InvalidStatusList("the list does not decompress") from None
     return StatusList(division, iat, exp, packed)

@@ -16,10 +16,10 @@ from typing import Final
 
 from wallet.clock import Clock
 from wallet.crypto import SM2Backend
-from wallet.db import map_storage_errors
 from wallet.errors import Unavailable
 from wallet.keys.service import KeyStore
 from wallet.keys.trust_list import TrustList, trust_list_of
+from wallet.uow import read_only
 from wallet.verification.verdict import TokenCheck, Verdict, check_token
 
 __all__ = ["DB_TIMEOUT", "TRUST_MAX_AGE", "TRUST_REFRESH", "TrustCache"]
@@ -54,9 +54,8 @@ class TrustCache:
         if self._trust is None or time.monotonic() - self._tried > TRUST_REFRESH:
             self._tried = time.monotonic()
             try:
-                with map_storage_errors():
-                    async with asyncio.timeout(DB_TIMEOUT):
-                        keys = await self.keys.list_keys()
+                async with asyncio.timeout(DB_TIMEOUT), read_only() as uow:
+                    keys = await self.keys.list_keys(uow)
             except Unavailable:  # database down: keep the list we have, for a while
                 log.warning("trust list reload failed; keeping the previous one")
             else:

@@ -1,34 +1,27 @@
-"""The ``wallet keys`` commands: init, rotate, revoke, list and trust-list.
+"""``wallet keys``: init, rotate, revoke, list and trust-list.
 
-:func:`register` adds the tree to the ``wallet`` parser; each handler opens
-the runtime, works through a :class:`~wallet.keys.service.KeyStore` and
-returns the exit code. No command ever prints private material.
+Each command opens the runtime and one unit of work and works through its
+:class:`~wallet.keys.service.KeyStore`. No command ever prints private
+material.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from wallet.keys.service import KeyStore
-    from wallet.settings import Settings
+import orjson
+
+from wallet.cli._base import Subparsers
+from wallet.jws import decode
+from wallet.keys.trust_list import build_trust_list
+from wallet.runtime import open_runtime
+from wallet.settings import Settings
+from wallet.uow import read_only, unit_of_work
 
 __all__ = ["register"]
 
 _USES = ("seal", "presentation", "root")
-
-
-@asynccontextmanager
-async def _key_store(settings: Settings) -> AsyncIterator[KeyStore]:
-    from wallet.keys.service import KeyStore
-    from wallet.runtime import open_runtime
-
-    async with open_runtime(settings) as runtime:
-        yield KeyStore(runtime.master_key, runtime.sm2, runtime.clock)
 
 
 def _when(moment: datetime | None) -> str:
@@ -38,9 +31,9 @@ def _when(moment: datetime | None) -> str:
 
 
 async def _cmd_init(args: argparse.Namespace, settings: Settings) -> int:
-    async with _key_store(settings) as store:
-        before = {key.kid for key in await store.list_keys()}
-        keys = await store.init(args.province)
+    async with open_runtime(settings) as rt, unit_of_work() as uow:
+        before = {key.kid for key in await rt.keys.list_keys(uow)}
+        keys = await rt.keys.init(uow, args.province)
     for key in keys:
         state = "exists " if key.kid in before else "created"
         print(f"{state} {key.kid}  {key.use}  {key.division or '-'}")
@@ -48,22 +41,22 @@ async def _cmd_init(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _cmd_rotate(args: argparse.Namespace, settings: Settings) -> int:
-    async with _key_store(settings) as store:
-        key = await store.rotate(args.use, args.division)
+    async with open_runtime(settings) as rt, unit_of_work() as uow:
+        key = await rt.keys.rotate(uow, args.use, args.division)
     print(f"active  {key.kid}  {key.use}  {key.division or '-'}")
     return 0
 
 
 async def _cmd_revoke(args: argparse.Namespace, settings: Settings) -> int:
-    async with _key_store(settings) as store:
-        key = await store.revoke(args.kid, args.reason)
+    async with open_runtime(settings) as rt, unit_of_work() as uow:
+        key = await rt.keys.revoke(uow, args.kid, args.reason)
     print(f"revoked {key.kid}  {key.use}  {key.division or '-'}")
     return 0
 
 
 async def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    async with _key_store(settings) as store:
-        keys = await store.list_keys()
+    async with open_runtime(settings) as rt, read_only() as uow:
+        keys = await rt.keys.list_keys(uow)
     rows = [("KID", "USE", "DIVISION", "STATUS", "CREATED", "RETIRED", "SIGNED_UNTIL")]
     rows += [
         (
@@ -86,13 +79,8 @@ async def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _cmd_trust_list(args: argparse.Namespace, settings: Settings) -> int:
-    import orjson
-
-    from wallet.jws import decode
-    from wallet.keys.trust_list import build_trust_list
-
-    async with _key_store(settings) as store:
-        token = await build_trust_list(store)
+    async with open_runtime(settings) as rt, read_only() as uow:
+        token = await build_trust_list(uow, rt.keys)
     if args.json:
         print(orjson.dumps(decode(token).payload, option=orjson.OPT_INDENT_2).decode())
     else:
@@ -100,7 +88,7 @@ async def _cmd_trust_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add ``keys init|rotate|revoke|list|trust-list`` to the ``wallet`` command tree."""
     keys = subparsers.add_parser("keys", help="SM2 signing keys and the trust list")
     sub = keys.add_subparsers(dest="keys_command", required=True)

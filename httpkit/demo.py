@@ -1,4 +1,4 @@
-"""``wallet demo``: seed a province and show a licence, through the real HTTP API.
+"""The demo client (``wallet demo``): seed a province and show a licence, through the real HTTP API.
 
 On the database the settings name (the embedded defaults for a newcomer) it
 creates one province's keys, a driver with a qualification certificate, an
@@ -91,9 +91,10 @@ def _bodies() -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 async def _feed(http: httpx.AsyncClient, rt: Runtime, bodies: list[dict[str, Any]]) -> list[str]:
-    client, secret = await create_client(
-        rt.vault, name="演示运政系统", division=PROVINCE, now=rt.clock.now()
-    )
+    async with unit_of_work() as uow:
+        client, secret = await create_client(
+            uow, rt.vault, name="演示运政系统", division=PROVINCE, now=rt.clock.now()
+        )
     refs = []
     for body in bodies:
         raw = orjson.dumps(body)
@@ -168,7 +169,8 @@ async def run_demo(settings: Settings, out_dir: Path) -> str:
     try:
         async with LifespanApp(create_app(settings)) as app:
             rt: Runtime = app.state["runtime"]
-            await rt.keys.init([PROVINCE])
+            async with unit_of_work() as uow:
+                await rt.keys.init(uow, [PROVINCE])
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://demo") as http:
                 driver, fleet = _bodies()
