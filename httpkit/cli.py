@@ -17,7 +17,7 @@ from pathlib import Path
 import uvicorn
 
 from httpkit.app import configure_logging
-from httpkit.demo import run_demo
+from httpkit.demo import base_url_from_env, check_base_url, run_demo
 from wallet.cli import COMMANDS, Subparsers, run
 from wallet.cli.migrate import migrate
 from wallet.settings import Settings
@@ -47,7 +47,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     await migrate(settings)
-    print(await run_demo(settings, Path(args.out)))
+    print(await run_demo(settings, Path(args.out), args.base_url))
     return 0
 
 
@@ -59,11 +59,24 @@ def _register_serve(subparsers: Subparsers) -> None:
     serve.set_defaults(sync_handler=_serve)
 
 
+def _base_url(text: str) -> str:
+    try:
+        return check_base_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _register_demo(subparsers: Subparsers) -> None:
     demo = subparsers.add_parser(
         "demo", help="seed a province and print a QR to verify (embedded defaults)"
     )
     demo.add_argument("--out", default="var/demo", help="where to write the QR's PNG")
+    demo.add_argument(
+        "--base-url",
+        type=_base_url,
+        default=base_url_from_env(os.environ),
+        help="where wallet serve runs, for the printed commands (default: from HOST and PORT)",
+    )
     demo.set_defaults(handler=_demo)
 
 

@@ -6,8 +6,9 @@ operator with a business permit and a small fleet, and an officer. The
 driver signs in through the local WeChat stand-in, binds the real name,
 claims and activates the certificate and asks for a QR (lifetime 300 s),
 all in-process through the combined app. It prints the QR string, writes its
-PNG, and prints the officer's sign-in so that the QR can be verified against
-``./scripts/serve`` right away. Rerunning it reuses what exists.
+PNG, and prints the officer's sign-in and the ``curl`` commands that verify
+the QR against ``wallet serve`` at its base URL (``--base-url``, by default
+the one ``HOST`` and ``PORT`` make) right away. Rerunning it reuses what exists.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from __future__ import annotations
 import asyncio
 import random
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -32,9 +35,35 @@ from wallet.settings import Settings
 from wallet.uow import unit_of_work
 from wallet.wechat.standin import StandinServer
 
-__all__ = ["run_demo"]
+__all__ = ["base_url_from_env", "check_base_url", "run_demo"]
 
 _PRINT_TOKEN = "'import json,sys; print(json.load(sys.stdin)[\"token\"])'"  # noqa: S105 - a shell snippet
+
+
+def base_url_from_env(env: Mapping[str, str]) -> str:
+    """Where ``wallet serve`` listens by the same ``HOST``/``PORT`` it reads.
+
+    A wildcard bind address (``0.0.0.0``, ``::``) is not one a client can
+    call: the commands go to the loopback address on that port.
+    """
+    host = env.get("HOST") or "127.0.0.1"
+    if host in {"0.0.0.0", "::", "[::]"}:  # noqa: S104 - compared, not bound
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{env.get('PORT') or '8000'}"
+
+
+def check_base_url(text: str) -> str:
+    """``text`` as a base URL for the printed commands, without a trailing slash.
+
+    Raises :class:`ValueError` unless it is an ``http``/``https`` URL with a
+    host and no query or fragment.
+    """
+    parts = urlsplit(text)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"{text!r} is not an http(s) base URL such as http://127.0.0.1:8000")
+    return text.rstrip("/")
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -159,8 +188,11 @@ async def _show(http: httpx.AsyncClient, driver: dict[str, Any], ref: str) -> tu
     return qr, png.content
 
 
-async def run_demo(settings: Settings, out_dir: Path) -> str:
-    """Seed, show and return the text to print (QR string, PNG path, officer sign-in)."""
+async def run_demo(settings: Settings, out_dir: Path, base_url: str) -> str:
+    """Seed, show and return the text to print (QR string, PNG path, officer sign-in).
+
+    The printed ``curl`` commands call the server at ``base_url``.
+    """
     settings = settings.model_copy(update={"log_level": "WARNING"})  # the printout is the output
     standin = StandinServer(
         app_id=settings.wechat_app_id, app_secret=settings.wechat_app_secret
@@ -192,12 +224,12 @@ async def run_demo(settings: Settings, out_dir: Path) -> str:
             "",
             qr,
             "",
-            "With ./scripts/serve running, as the officer:",
+            f"With wallet serve running at {base_url}, as the officer:",
             "",
-            "  TOKEN=$(curl -s localhost:8000/verifier/v1/session \\",
+            f"  TOKEN=$(curl -s {base_url}/verifier/v1/session \\",
             "    -H 'content-type: application/json' \\",
             f"    -d '{sign_in}' | python3 -c {_PRINT_TOKEN})",
-            "  curl -s localhost:8000/verifier/v1/verifications \\",
+            f"  curl -s {base_url}/verifier/v1/verifications \\",
             '    -H "authorization: Bearer $TOKEN" \\',
             f"    -H 'x-device-id: {ENFORCEMENT_DEVICE}' -H 'content-type: application/json' \\",
             f'    -d \'{{"qr": "{qr}"}}\'',

@@ -48,6 +48,11 @@ def health_operations(prefix: str = "") -> list[Operation]:
             f"{prefix}/readyz",
             readyz,
             "Readiness probe (database and cache)",
+            description=(
+                "200 when every dependency answers; 503 with the same body, `status`"
+                " `unavailable` and `checks` naming what does not (not a problem document:"
+                " probes read `checks`)."
+            ),
             tags=("operations",),
             response_schema={
                 "type": "object",
@@ -57,6 +62,9 @@ def health_operations(prefix: str = "") -> list[Operation]:
                     "checks": {"type": "object", "additionalProperties": {"type": "string"}},
                 },
             },
-            errors=(503,),
+            # The 503 is this same JSON body, declared as such; it is not the outage
+            # problem+json other operations answer, so outages are not declared.
+            also_status=(503,),
+            outages=False,
         ),
     ]

@@ -18,7 +18,6 @@ from wallet.presentation.render import render_png, render_svg
 from wallet.runtime import Runtime
 from wallet.schemas import REF_PATTERN
 from wallet.uow import read_only
-from wallet.verification.repository import VerificationRepository
 from wallet.verification.verdict import Verdict
 
 __all__ = ["operations"]
@@ -88,7 +87,7 @@ async def verifications(request: Request) -> Response:
     async with read_only() as uow:
         if not await runtime.presenter.holds(uow, ref, session.account_id):
             raise NotFound("no such licence among yours")
-        rows = await VerificationRepository().history(uow, ref, query.cursor, query.limit + 1)
+        rows, cursor = await runtime.verifier.history(uow, ref, query.cursor, query.limit)
     items = [
         VerificationSeen(
             at=r.at,
@@ -97,9 +96,8 @@ async def verifications(request: Request) -> Response:
             officer_division=r.officer_division,
             officer_badge=r.officer_badge,
         )
-        for r in rows[: query.limit]
+        for r in rows
     ]
-    cursor = str(rows[query.limit - 1].id) if len(rows) > query.limit else None
     return json_response(VerificationPage(items=items, next_cursor=cursor))
 
 

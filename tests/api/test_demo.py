@@ -8,6 +8,10 @@ import re
 import sys
 
 import orjson
+import pytest
+
+from httpkit.cli import main
+from httpkit.demo import base_url_from_env
 
 
 async def test_demo_prints_a_qr_that_verifies(client, rt, settings, tmp_path):
@@ -27,6 +31,8 @@ async def test_demo_prints_a_qr_that_verifies(client, rt, settings, tmp_path):
         "demo",
         "--out",
         str(tmp_path),
+        "--base-url",
+        "http://127.0.0.1:8123/",
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -34,6 +40,12 @@ async def test_demo_prints_a_qr_that_verifies(client, rt, settings, tmp_path):
     out, err = await proc.communicate()
     assert proc.returncode == 0, err.decode()
     text = out.decode()
+    curls = re.findall(r"curl -s (\S+)", text)
+    assert curls == [
+        "http://127.0.0.1:8123/verifier/v1/session",
+        "http://127.0.0.1:8123/verifier/v1/verifications",
+    ]
+    assert "localhost:8000" not in text
     qr = re.search(r"^(eyJ[\w-]+\.[\w-]+\.[\w-]+)$", text, re.M).group(1)
     sign_in = orjson.loads(re.search(r"-d '(\{\"badge\".*?\})'", text).group(1))
     assert (tmp_path / "demo-qr.png").read_bytes().startswith(b"\x89PNG")
@@ -50,3 +62,25 @@ async def test_demo_prints_a_qr_that_verifies(client, rt, settings, tmp_path):
     )
     assert verdict.json()["verdict"] == "valid"
     assert verdict.json()["licence"]["kind"] == "qualification"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "http://127.0.0.1:8000"),
+        ({"PORT": "9001"}, "http://127.0.0.1:9001"),
+        ({"HOST": "10.0.0.5", "PORT": "8080"}, "http://10.0.0.5:8080"),
+        ({"HOST": "0.0.0.0", "PORT": "8080"}, "http://127.0.0.1:8080"),
+        ({"HOST": "::1"}, "http://[::1]:8000"),
+    ],
+)
+def test_the_default_base_url_is_where_serve_listens(env, expected):
+    assert base_url_from_env(env) == expected
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:8000", "ftp://host", "http://", "http://h/?q=1"])
+def test_a_bad_base_url_is_a_usage_error(url, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "--base-url", url])
+    assert exc.value.code == 2
+    assert "--base-url" in capsys.readouterr().err

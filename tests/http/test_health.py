@@ -1,3 +1,4 @@
+import jsonschema_rs
 from redis.asyncio import Redis
 
 
@@ -52,3 +53,21 @@ async def test_wrong_method_is_a_problem(client):
     response = await client.post("/healthz")
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
+
+
+async def test_readyz_503_matches_its_declared_response(client, rt):
+    document = (await client.get("/openapi.json")).json()
+    healthy = rt.cache
+    rt.cache = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
+    try:
+        ready = await client.get("/readyz")
+    finally:
+        await rt.cache.aclose()
+        rt.cache = healthy
+    assert ready.status_code == 503
+    declared = document["paths"]["/readyz"]["get"]["responses"]["503"]["content"]
+    media = ready.headers["content-type"].split(";")[0]
+    assert media in declared
+    schema = {**document, **declared[media]["schema"]}
+    validator = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+    assert [e.message for e in validator.iter_errors(ready.json())] == []

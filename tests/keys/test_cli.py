@@ -78,9 +78,13 @@ async def test_init_rotate_list_and_trust_list(rt, settings):
     assert code == 0
     lines = out.splitlines()
     header = ["KID", "USE", "DIVISION", "STATUS", "CREATED", "RETIRED", "SIGNED_UNTIL"]
+    header += ["NBF", "EXP", "LISTED", "PUBLIC_KEY"]
     assert lines[0].split() == header
     assert len(lines) == 1 + 5
     assert any(line.startswith(old_pres) and " retired " in line for line in lines)
+    for row in await SigningKey.all():
+        line = next(line for line in lines if line.startswith(row.kid))
+        assert line.split()[-1] == row.public_key and line.split()[-2] == "yes"
     store, _ = make_store(rt)
     printed = "".join(result[1] + result[2] for result in (init, again, rotate, listing))
     for row in await SigningKey.all():
@@ -98,6 +102,15 @@ async def test_init_rotate_list_and_trust_list(rt, settings):
     assert trust_json[0] == 0
     payload = orjson.loads(trust_json[1])
     assert payload["iss"] == "rtel-wallet" and len(payload["keys"]) == 5
+
+    # list --json carries each listed key's trust-list entry field for field.
+    (listed_json,) = await _keys(settings, ["list", "--json"])
+    assert listed_json[0] == 0, listed_json[2]
+    by_kid = {entry["kid"]: entry for entry in orjson.loads(listed_json[1])}
+    assert set(by_kid) == {entry["kid"] for entry in payload["keys"]}
+    for entry in payload["keys"]:
+        assert by_kid[entry["kid"]]["listed"] is True
+        assert {k: by_kid[entry["kid"]][k] for k in entry} == entry
 
 
 async def test_bad_input_and_missing_keys(rt, settings):
@@ -128,4 +141,5 @@ async def test_revoke(rt, settings):
     assert revoke[0] == 0 and kid in revoke[1], revoke[2]
     assert (await SigningKey.get(kid=kid)).status == "revoked"
     assert unknown[0] == 1 and "no signing key" in unknown[2]
-    assert any(line.startswith(kid) and " revoked " in line for line in listing[1].splitlines())
+    revoked = next(line for line in listing[1].splitlines() if line.startswith(kid))
+    assert " revoked " in revoked and revoked.split()[-2] == "no"

@@ -27,7 +27,7 @@ from wallet.verification.status_list import encode_statuses, sign_status_list, v
 PATH = Path(__file__).resolve().parents[2] / "docs" / "vectors" / "offline.json"
 # SM2's group order: a private scalar lies in [1, n - 2].
 _N = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123
-NOW = 1_795_000_000  # 2026-11-18T09:46:40Z
+NOW = 1_795_000_000  # 2026-11-18T11:06:40Z
 STATUS_IAT = NOW - 3600
 STATUS_LIFETIME = 86400
 LICENCE = {"lic": "LABCDEFGHIJKLMNOP", "knd": "D071", "iss": "210100", "ver": 2}

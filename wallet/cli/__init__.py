@@ -1,20 +1,23 @@
 """The ``wallet`` command line: one module per command group.
 
 The domain's commands live here (``migrate``, ``audit``, ``keys``,
-``import``, ``authority``, ``officer``); each module has a ``register``
-function that adds its tree to the parser. This package is the only code in
-``wallet/`` that opens the :class:`~wallet.runtime.Runtime`, and each command
-opens its own unit of work. ``serve`` and ``demo`` need the HTTP apps, which
-``wallet/`` never imports: they are added by the console entry point
-:mod:`httpkit.cli`, which calls :func:`run` with :data:`COMMANDS` and its own.
+``import``, ``authority``, ``officer``, ``verify-offline``); each module has a
+``register`` function that adds its tree to the parser. This package is the
+only code in ``wallet/`` that opens the :class:`~wallet.runtime.Runtime`, and
+each command opens its own unit of work, except ``verify-offline``, which
+works from files alone as an enforcement app would. ``serve`` and ``demo``
+need the HTTP apps, which ``wallet/`` never imports: they are added by the
+console entry point :mod:`httpkit.cli`, which calls :func:`run` with
+:data:`COMMANDS` and its own.
 
 Each command exits with 0 on success, 1 on a domain failure (message on
-stderr), 2 on bad usage.
+stderr), 2 on bad usage; ``verify-offline`` exits 1 on any verdict but
+``valid``.
 """
 
 from __future__ import annotations
 
-from wallet.cli import audit, authority, imports, keys, migrate, officer
+from wallet.cli import audit, authority, imports, keys, migrate, officer, verify
 from wallet.cli._base import Command, Register, Subparsers, run
 
 __all__ = ["COMMANDS", "Command", "Register", "Subparsers", "run"]
@@ -26,5 +29,6 @@ COMMANDS: tuple[Register, ...] = (
     imports.register,
     authority.register,
     officer.register,
+    verify.register,
 )
 """The domain's command groups, in the order ``wallet --help`` lists them."""

@@ -37,10 +37,16 @@ def run(argv: Sequence[str] | None, groups: Iterable[Register]) -> int:
 
     A command sets ``handler`` (an async :data:`Command`) or ``sync_handler``
     (a plain function of the same arguments, for commands that run their own
-    event loop, such as ``serve``). A :class:`~wallet.errors.WalletError`
+    event loop, such as ``serve``), or ``plain_handler`` (a function of the
+    arguments alone, for commands that must run without the deployment's
+    settings, such as ``verify-offline``). A :class:`~wallet.errors.WalletError`
     becomes its message on stderr and exit code 1.
     """
     args = _parser(groups).parse_args(argv)
+    if getattr(args, "plain_handler", None) is not None:
+        # Loading settings would refuse to run where the deployment's
+        # settings are absent or invalid, which a command of files alone must not.
+        return int(args.plain_handler(args))
     try:
         settings = load_settings()
         if getattr(args, "sync_handler", None) is not None:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 
 from wallet.cli._base import Subparsers
 from wallet.jws import decode
-from wallet.keys.trust_list import build_trust_list
+from wallet.keys.models import SigningKey
+from wallet.keys.trust_list import build_trust_list, is_listed
 from wallet.runtime import open_runtime
 from wallet.settings import Settings
 from wallet.uow import read_only, unit_of_work
@@ -54,21 +56,63 @@ async def _cmd_revoke(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _listing(key: SigningKey, now: datetime) -> dict[str, Any]:
+    # The trust-list entry's fields (kid, use, division, pub, nbf, exp, status) with
+    # their published names, plus the key table's own dates and whether the
+    # retention rule lists the key now.
+    return {
+        "kid": key.kid,
+        "use": key.use,
+        "division": key.division,
+        "status": key.status,
+        "created_at": _when(key.created_at),
+        "retired_at": _when(key.retired_at),
+        "signed_until": _when(key.signed_until),
+        "nbf": int(key.not_before.timestamp()),
+        "exp": int(key.not_after.timestamp()) if key.not_after is not None else None,
+        "listed": is_listed(key, now),
+        "pub": key.public_key,
+    }
+
+
 async def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     async with open_runtime(settings) as rt, read_only() as uow:
         keys = await rt.keys.list_keys(uow)
-    rows = [("KID", "USE", "DIVISION", "STATUS", "CREATED", "RETIRED", "SIGNED_UNTIL")]
+        now = rt.keys.clock.now()
+    entries = [_listing(key, now) for key in keys]
+    if args.json:
+        print(orjson.dumps(entries, option=orjson.OPT_INDENT_2).decode())
+        return 0
+    rows = [
+        (
+            "KID",
+            "USE",
+            "DIVISION",
+            "STATUS",
+            "CREATED",
+            "RETIRED",
+            "SIGNED_UNTIL",
+            "NBF",
+            "EXP",
+            "LISTED",
+            "PUBLIC_KEY",
+        )
+    ]
     rows += [
         (
-            key.kid,
-            key.use,
-            key.division or "-",
-            key.status,
-            _when(key.created_at),
-            _when(key.retired_at),
-            _when(key.signed_until),
+            e["kid"],
+            e["use"],
+            e["division"] or "-",
+            e["status"],
+            e["created_at"],
+            e["retired_at"],
+            e["signed_until"],
+            str(e["nbf"]),
+            "-" if e["exp"] is None else str(e["exp"]),
+            "yes" if e["listed"] else "no",
+            e["pub"],
         )
-        for key in keys
+        for e in entries
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
@@ -115,7 +159,10 @@ def register(subparsers: Subparsers) -> None:
     revoke.add_argument("--reason", required=True)
     revoke.set_defaults(handler=_cmd_revoke)
 
-    listing = sub.add_parser("list", help="list every key (public data only)")
+    listing = sub.add_parser(
+        "list", help="list every key: public key (hex) and trust-list fields, no private data"
+    )
+    listing.add_argument("--json", action="store_true", help="print a JSON array instead")
     listing.set_defaults(handler=_cmd_list)
 
     trust = sub.add_parser("trust-list", help="print the signed trust list (a JWS)")

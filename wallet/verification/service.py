@@ -61,6 +61,7 @@ from wallet.uow import UnitOfWork
 from wallet.vault import Vault, mask_id_number
 from wallet.verification.log import VerificationLog
 from wallet.verification.lookups import is_resident_id_number, minimal_face, numbered_by_resident_id
+from wallet.verification.models import VerificationRecord
 from wallet.verification.probe import CacheProbe
 from wallet.verification.repository import VerificationRepository
 from wallet.verification.trust import DB_TIMEOUT, TrustCache
@@ -290,6 +291,17 @@ class Verifier:
         if photo is None:
             raise NotFound("no approved holder photo for this licence")
         return photo_bytes(self.vault, photo)
+
+    async def history(
+        self, uow: UnitOfWork, ref: str, cursor: int | None, limit: int
+    ) -> tuple[list[VerificationRecord], str | None]:
+        """One page of who verified the licence, newest first, and the next page's cursor.
+
+        The caller has checked that the asking holder may see this licence.
+        """
+        rows = await self.records.history(uow, ref, cursor, limit + 1)
+        more = len(rows) > limit
+        return rows[:limit], str(rows[limit - 1].id) if more else None
 
     async def live_status(self, uow: UnitOfWork, ref: str) -> LiveStatus | None:
         """Redis, then the database (refilling Redis); ``None`` if neither answers."""
