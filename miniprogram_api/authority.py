@@ -21,6 +21,7 @@ from httpkit.operations import (
     parse_query,
     read_body,
 )
+from wallet.activation.schemas import ReactivationIn, ReactivationOut
 from wallet.authority.signing import AuthenticatedClient, authenticate
 from wallet.errors import NotFound
 from wallet.licences.schemas import (
@@ -96,6 +97,21 @@ async def change_status(request: Request) -> Response:
             scope=division_scope(client.division),
         )
     return json_response(runtime.registry.view(licence))
+
+
+async def force_reactivation(request: Request) -> Response:
+    runtime: Runtime = request.state.runtime
+    client, body = await authenticated_client(request, runtime, 4096)
+    data = parse_json(body, ReactivationIn)
+    async with unit_of_work() as uow:
+        result = await runtime.activations.reset(
+            uow,
+            request.path_params["ref"],
+            data.reason,
+            actor=client.actor,
+            scope=division_scope(client.division),
+        )
+    return json_response(result)
 
 
 async def get_licence(request: Request) -> Response:
@@ -243,6 +259,23 @@ def operations() -> list[Operation]:
             tags,
             StatusIn,
             LicenceOut,
+            200,
+            _SIGNED,
+            (_REF,),
+            security="authority",
+        ),
+        Operation(
+            "POST",
+            "/authority/v1/licences/{ref}/reactivation",
+            force_reactivation,
+            "Force re-activation of a licence (the holder is told)",
+            "Ends the licence's active activation: the device can no longer show it and "
+            "its offline credential stops verifying; the holder must activate again. "
+            "The holder gets a WeChat subscribe message after commit. Idempotent: with "
+            "nothing active it answers 200 with `ended: 0`.",
+            tags,
+            ReactivationIn,
+            ReactivationOut,
             200,
             _SIGNED,
             (_REF,),

@@ -195,6 +195,12 @@ def _build(settings: Settings, clock: Clock, cache: Redis, master_key: bytes) ->
         transport=transport,
         legal=PermitPersonInCharge(licences, faces, vault, clock),
     )
+    notifier = ClaimNotifier(
+        gateway,
+        vault,
+        settings.wechat_claim_template_id,
+        template_fields(settings.wechat_claim_template_fields),
+    )
     claim_service = ClaimService(
         repository=claims,
         licences=licences,
@@ -203,12 +209,7 @@ def _build(settings: Settings, clock: Clock, cache: Redis, master_key: bytes) ->
         enterprises=enterprise_service,
         vault=vault,
         clock=clock,
-        notifier=ClaimNotifier(
-            gateway,
-            vault,
-            settings.wechat_claim_template_id,
-            template_fields(settings.wechat_claim_template_fields),
-        ),
+        notifier=notifier,
     )
     listing = Listing(
         repository=ListingRepository(),
@@ -227,6 +228,7 @@ def _build(settings: Settings, clock: Clock, cache: Redis, master_key: bytes) ->
         vault=vault,
         clock=clock,
         mint_credential=presenter.offline_credential,
+        notifier=notifier,
     )
     return Runtime(
         settings=settings,

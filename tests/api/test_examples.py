@@ -238,6 +238,12 @@ async def test_every_request_example_succeeds(client, rt, holder):
     finally:
         accounts.identity = previous
 
+    reset = ("backend", "post", "/authority/v1/licences/{ref}/reactivation", 0)
+    response = await caller.post(
+        f"/authority/v1/licences/{refs[0]}/reactivation", sender.body(reset)
+    )
+    assert response.status_code == 200, response.text
+
     assert sender.sent == set(EXAMPLES), set(EXAMPLES) - sender.sent
 
 

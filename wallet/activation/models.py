@@ -18,7 +18,8 @@ class Activation(Model):
 
     ``status`` is active, superseded (a newer activation replaced it),
     deactivated (the holder ended it, e.g. a lost phone, or the identity
-    moved to another account) or revoked (an agent's authority ended). At most
+    moved to another account), revoked (an agent's authority ended) or
+    authority_reset (the authority forced re-activation). At most
     one activation per licence is active. The offline TOTP seed is sealed by
     the vault under the context activation.totp_seed.
     """

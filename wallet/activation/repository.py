@@ -59,6 +59,16 @@ class ActivationRepository:
             .first()
         )
 
+    async def active_with_accounts(
+        self, uow: UnitOfWork, licence_id: uuid.UUID
+    ) -> list[Activation]:
+        """The licence's active activations (at most one), each with its account."""
+        return list(
+            await Activation.filter(licence_id=licence_id, status=ACTIVE)
+            .using_db(uow.conn)
+            .select_related("account")
+        )
+
     async def active_seed(self, uow: UnitOfWork, ref: str) -> str | None:
         """The sealed TOTP seed (context ``activation.totp_seed``) of licence ``ref``'s
         active activation, or None when it has none."""

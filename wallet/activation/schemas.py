@@ -10,7 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from wallet.schemas import StrictIn
 
-__all__ = ["ActivationIn", "ActivationOut", "DeactivationOut", "TotpOut"]
+__all__ = [
+    "ActivationIn",
+    "ActivationOut",
+    "DeactivationOut",
+    "ReactivationIn",
+    "ReactivationOut",
+    "TotpOut",
+]
 
 
 class ActivationIn(StrictIn):
@@ -102,3 +109,22 @@ class DeactivationOut(BaseModel):
     device_id: str
     status: str
     ended_at: datetime
+
+
+class ReactivationIn(StrictIn):
+    """Why the authority makes the holder activate the licence again."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "持证人报告设备被盗用"}]})
+
+    reason: str = Field(min_length=1, max_length=256)
+
+
+class ReactivationOut(BaseModel):
+    """How many activations the reset ended (0 when none was active)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"ref": "LAAAAAAAAAAAAAAAA", "ended": 1}]}
+    )
+
+    ref: str
+    ended: int = Field(ge=0)

@@ -13,11 +13,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Final
 
 from wallet.activation.models import Activation
 from wallet.activation.repository import ACTIVE, ActivationRepository
-from wallet.activation.schemas import ActivationIn, ActivationOut, DeactivationOut, TotpOut
+from wallet.activation.schemas import (
+    ActivationIn,
+    ActivationOut,
+    DeactivationOut,
+    ReactivationOut,
+    TotpOut,
+)
 from wallet.audit.service import append as audit
 from wallet.claims.errors import (
     ClaimPendingReview,
@@ -27,22 +34,28 @@ from wallet.claims.errors import (
     NotClaimed,
 )
 from wallet.claims.holding import claim_holds, holder_of
+from wallet.claims.notify import ClaimNotifier
 from wallet.claims.repository import ClaimRepository
 from wallet.clock import Clock
 from wallet.crypto import parse_public_key_hex
 from wallet.enterprises.service import EnterpriseService
 from wallet.errors import CryptoError, NotFound, ValidationFailed
 from wallet.holders.principal import HolderSession
+from wallet.licences.catalogue import get_kind
 from wallet.licences.models import Licence
 from wallet.licences.repository import LicenceRepository
+from wallet.licences.search import in_scope
 from wallet.licences.status import TERMINAL, RegistryStatus
 from wallet.totp import new_seed
 from wallet.uow import UnitOfWork
 from wallet.vault import Vault
 
-__all__ = ["SEED_CONTEXT", "ActivationService"]
+__all__ = ["RESET_BY_AUTHORITY", "SEED_CONTEXT", "ActivationService"]
 
 SEED_CONTEXT: Final = "activation.totp_seed"
+#: the end status of an activation the authority reset (DESIGN §4: forced re-activation);
+#: it fits the 16 characters of ``Activation.status``
+RESET_BY_AUTHORITY: Final = "authority_reset"
 
 
 class ActivationService:
@@ -58,6 +71,7 @@ class ActivationService:
         vault: Vault,
         clock: Clock,
         mint_credential: Callable[[UnitOfWork, Licence], Awaitable[str]] | None = None,
+        notifier: ClaimNotifier | None = None,
     ) -> None:
         self.repository = repository
         self.claims = claims
@@ -66,6 +80,7 @@ class ActivationService:
         self.vault = vault
         self.clock = clock
         self.mint_credential = mint_credential
+        self.notifier = notifier
 
     async def activate(
         self, uow: UnitOfWork, session: HolderSession, ref: str, body: ActivationIn
@@ -153,6 +168,39 @@ class ActivationService:
             activation_id=active.id, device_id=active.device_id, status=active.status, ended_at=now
         )
 
+    async def reset(
+        self, uow: UnitOfWork, ref: str, reason: str, *, actor: str, scope: str | None = None
+    ) -> ReactivationOut:
+        """End the licence's active activation for the authority (the holder must activate
+        again) and tell the holder after commit; with nothing active, ``ended`` is 0."""
+        licence = await self.licences.by_ref(uow, ref, lock=True)
+        if licence is None or not in_scope(scope, licence.issuer_division):
+            # Outside its division a licence does not exist for the client: a 403
+            # would tell it which references are real.
+            raise NotFound("no licence with that reference")
+        now = self.clock.now()
+        active = await self.repository.active_with_accounts(uow, licence.id)
+        for activation in active:
+            await self.repository.end(uow, activation, RESET_BY_AUTHORITY, now)
+        await audit(
+            uow,
+            at=now,
+            actor=actor,
+            action="activation.reset",
+            subject=licence.ref,
+            detail={
+                "reason": reason,
+                "activations": [str(a.id) for a in active],
+            },
+        )
+        if self.notifier is not None and active:
+            kind_name = get_kind(licence.kind).name
+            for sealed in {a.account.openid_sealed for a in active}:
+                uow.after_commit(
+                    _reset_message(self.notifier, sealed, licence.ref, kind_name, reason, now)
+                )
+        return ReactivationOut(ref=licence.ref, ended=len(active))
+
     async def _licence(self, uow: UnitOfWork, session: HolderSession, ref: str) -> Licence:
         principal = await self.enterprises.principal_of(uow, session)
         # Locked: one activation at a time per licence.
@@ -173,3 +221,12 @@ class ActivationService:
         if RegistryStatus(licence.status) in TERMINAL:
             raise LicenceEnded(f"the licence is {licence.status}")
         return licence
+
+
+def _reset_message(
+    notifier: ClaimNotifier, openid_sealed: str, ref: str, kind_name: str, reason: str, at: datetime
+) -> Callable[[], Awaitable[None]]:
+    # A factory, so each holder's message binds its own openid (not the loop's last).
+    return lambda: notifier.reactivation_required(
+        openid_sealed=openid_sealed, ref=ref, kind_name=kind_name, reason=reason, at=at
+    )

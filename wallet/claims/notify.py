@@ -1,4 +1,5 @@
-"""Telling holders the outcome of a review, by WeChat subscribe message.
+"""Telling holders the outcome of a review, or that the authority reset a licence's
+activation, by WeChat subscribe message.
 
 Sent after the review commits; a failure (the user refused messages,
 WeChat down) is logged, never raised: the outcome is in the listing anyway.
@@ -32,7 +33,8 @@ def _fit(key: str, value: str) -> str:
 
 
 class ClaimNotifier:
-    """Sends the claim-review subscribe message (template ``template_id``)."""
+    """Sends the holder's subscribe messages (template ``template_id``): a claim's review,
+    an activation reset by the authority."""
 
     def __init__(
         self,
@@ -73,3 +75,23 @@ class ClaimNotifier:
             )
         except WalletError as exc:
             log.warning("claim review message for %s not sent: %s", ref, exc.type_code)
+
+    async def reactivation_required(
+        self, *, openid_sealed: str, ref: str, kind_name: str, reason: str, at: datetime
+    ) -> None:
+        """Tell the holder that the authority ended the licence's activation (same template:
+        the licence, ``需重新激活``, the reason, the time)."""
+        values = {
+            "licence": kind_name,
+            "outcome": "需重新激活",
+            "note": reason or "请重新激活",
+            "time": at.astimezone(_CHINA).strftime("%Y-%m-%d %H:%M"),
+        }
+        data = {key: _fit(key, values[role]) for role, key in self.fields.items()}
+        try:
+            openid = self.vault.open(openid_sealed, OPENID_CONTEXT)
+            await self.gateway.send_subscribe_message(
+                openid, self.template_id, data, page=f"pages/licence/detail?ref={ref}"
+            )
+        except WalletError as exc:
+            log.warning("reactivation message for %s not sent: %s", ref, exc.type_code)
