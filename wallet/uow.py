@@ -47,9 +47,10 @@ async def unit_of_work() -> AsyncIterator[UnitOfWork]:
     """Open a transaction; commit on success, roll back on error, then run after-commit actions.
 
     After-commit actions are best effort: a failure is logged, not raised,
-    because the change itself has committed. Write-through callers delete the
-    cached value *before* commit so that a failed refresh leaves no stale
-    entry, only a miss that falls through to the database.
+    because the change itself has committed. Status writers put a pending
+    marker in the cache *before* commit (:func:`wallet.licences.status.mark_pending`)
+    so that a failed refresh leaves no stale entry, only a miss that falls
+    through to the database.
     """
     with map_storage_errors():
         async with in_transaction("default") as conn:
@@ -77,5 +78,8 @@ async def _run_after(uow: UnitOfWork) -> None:
     for action in uow._after:
         try:
             await action()
-        except Exception:  # the commit stands; the cache entry is already gone
+        except Exception:
+            # The commit stands. A status write that fails here leaves the pending
+            # marker put before the commit, so readers go to the database (never to
+            # an older entry) until the marker expires and a refill replaces it.
             log.exception("after-commit action failed")

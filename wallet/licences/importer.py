@@ -42,7 +42,6 @@ from multiprocessing import get_context
 from typing import Any, Protocol, TypeAlias
 
 from pydantic import ValidationError
-from redis.asyncio import Redis
 from tortoise.exceptions import IntegrityError
 
 from wallet.audit.service import append as audit
@@ -75,7 +74,7 @@ from wallet.licences.models import Licence, OutboxEvent
 from wallet.licences.schemas import VersionIn
 from wallet.licences.seal import seal_document
 from wallet.licences.service import Registry
-from wallet.licences.status import LiveStatus, mark_pending, write_statuses
+from wallet.licences.status import mark_pending, write_statuses
 from wallet.uow import UnitOfWork, unit_of_work
 
 __all__ = [
@@ -576,7 +575,10 @@ class _Importer:
         # Workers sign while this process writes the rows that do not need the seals.
         sealing = asyncio.ensure_future(self._seal(plan.versions))
         try:
-            await _forget_statuses(registry.cache, list(plan.dirty.get(Licence, {}).values()))
+            # Pending markers for the existing licences the batch changes (locked, with
+            # their new status_seq); with the cache down the batch, then each row, is refused.
+            changed = plan.dirty.get(Licence, {}).values()
+            await mark_pending(registry.cache, {lic.ref: lic.status_seq for lic in changed})
             for model, fields in (
                 (Person, ("name_sealed", "name_index", "updated_at")),
                 (Enterprise, ("name", "updated_at")),
@@ -633,7 +635,7 @@ class _Importer:
         )
         statuses = {ref: live_status(licence) for ref, licence in plan.touched.items()}
         cache = registry.cache
-        uow.after_commit(lambda: _write_statuses(cache, statuses))
+        uow.after_commit(lambda: write_statuses(cache, statuses))
 
     async def _seal(self, versions: Sequence[_NewVersion]) -> list[str]:
         groups: dict[str, list[int]] = {}
@@ -646,21 +648,6 @@ class _Importer:
             for i, seal in zip(positions, sealed, strict=True):
                 seals[i] = seal
         return seals
-
-
-async def _forget_statuses(cache: Redis, licences: Sequence[Licence]) -> None:
-    """Pending markers for the existing licences a batch changes, before its commit.
-
-    ``licences`` carry their new ``status_seq`` and are locked by the batch
-    (new licences cannot be cached yet). :class:`~wallet.errors.Unavailable`
-    when the cache is down: the batch, then each of its rows, is refused.
-    """
-    await mark_pending(cache, {licence.ref: licence.status_seq for licence in licences})
-
-
-async def _write_statuses(cache: Redis, statuses: Mapping[str, LiveStatus]) -> None:
-    """Entries after the commit, one pipeline per batch, never over a newer one."""
-    await write_statuses(cache, statuses)
 
 
 # --- entry point ----------------------------------------------------------------------

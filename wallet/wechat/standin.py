@@ -56,7 +56,7 @@ __all__ = ["StandinServer", "StandinState", "main"]
 log = logging.getLogger(__name__)
 
 _PREFIX_ERRORS = (("bad", 40029), ("limited", 45011), ("blocked", 40226), ("busy", -1))
-_PHONE = re.compile(r"phone-(1\d{10})")
+_PHONE = re.compile(r"phone-(1[0-9]{10})")
 
 Reply = dict[str, Any]
 
