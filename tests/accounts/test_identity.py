@@ -128,15 +128,49 @@ async def test_mismatches_are_counted_and_limited(client, rt, holder):
     assert (await Account.get()).person_id is None
 
 
-async def test_the_limit_also_holds_per_id_number(client, rt, holder):
+async def test_strangers_failures_ask_the_person_for_a_face_check_not_a_lockout(
+    client, rt, holder, standin
+):
+    # Five strangers fail with the victim's ID number: the name oracle closes for
+    # it (the right name alone no longer binds), but the person is not locked
+    # out: a face check proves them and binds at once.
     body, _, _ = await _driver(client, rt)
     wrong = identity_of(body) | {"name": "欧阳修"}
     for n in range(5):
         token = await sign_in(client, f"prober{n}")
         assert (await client.post(BIND, json=wrong, headers=bearer(token))).status_code == 422
     token = await sign_in(client, "nina", 9)
-    response = await client.post(BIND, json=identity_of(body), headers=bearer(token))
-    assert response.status_code == 429
+    plain = await client.post(BIND, json=identity_of(body), headers=bearer(token))
+    assert plain.status_code == 422 and plain.json()["code"] == "face_verification_required"
+    started = await client.post(
+        f"{BIND}/face-verification", json=identity_of(body), headers=bearer(token)
+    )
+    assert started.status_code == 201, started.text
+    face = identity_of(body) | {"verify_id": started.json()["verify_id"]}
+    bound = await client.post(BIND, json=face, headers=bearer(token))
+    assert bound.status_code == 200, bound.text
+    assert bound.json()["bound"] is True
+
+
+async def test_strangers_failed_faces_do_not_use_up_the_persons_attempts(
+    client, rt, face_holder, standin
+):
+    ident = {"name": "孙丽", "id_number": "110101199001011237"}
+    standin.state.set_face_outcome(ident["id_number"], 10004)
+    for n in range(6):
+        prober = await sign_in(client, f"face-prober{n}")
+        started = await client.post(f"{BIND}/face-verification", json=ident, headers=bearer(prober))
+        assert started.status_code == 201, started.text
+        face = ident | {"verify_id": started.json()["verify_id"]}
+        failed = await client.post(BIND, json=face, headers=bearer(prober))
+        assert failed.status_code == 422 and failed.json()["code"] == "identity_mismatch"
+    standin.state.face_outcomes.clear()  # the person's own face matches
+    token = await sign_in(client, "sun-li")
+    started = await client.post(f"{BIND}/face-verification", json=ident, headers=bearer(token))
+    assert started.status_code == 201, started.text
+    face = ident | {"verify_id": started.json()["verify_id"]}
+    bound = await client.post(BIND, json=face, headers=bearer(token))
+    assert bound.status_code == 200, bound.text
 
 
 async def test_unknown_identity_is_a_mismatch(client, rt, holder):

@@ -27,13 +27,17 @@ class FailureLimit:
         """Raise :class:`TooManyAttempts` (with ``retry_after``) when any key is full."""
         for key in keys:
             full_key = f"{self.prefix}:{key}"
-            count = await self.cache.get(full_key)
-            if count is not None and int(count) >= self.limit:
+            if await self.is_full(key):
                 ttl = await self.cache.ttl(full_key)
                 raise TooManyAttempts(
                     f"{self.limit} failed attempts: wait before trying again",
                     retry_after=max(int(ttl), 1),
                 )
+
+    async def is_full(self, key: str) -> bool:
+        """Whether ``key`` has used up its failures in the current window."""
+        count = await self.cache.get(f"{self.prefix}:{key}")
+        return count is not None and int(count) >= self.limit
 
     async def fail(self, *keys: str) -> None:
         """Count one failure against every key."""

@@ -8,8 +8,12 @@ before the unit of work opens: :meth:`AccountService.wechat_login` and
 :meth:`AccountService.sign_in`, :meth:`AccountService.bind` and
 :meth:`AccountService.rebind` write inside the caller's unit of work.
 
-Binding attempts that fail are counted per account and per ID number
-(blind index) and refused once a window is full. One identity is bound to
+Binding attempts that fail are counted per account (refused once a window
+is full) and, for the configured provider's name-and-number checks, per ID
+number (blind index). A full ID-number window does not refuse the person:
+it asks for WeChat face verification instead, and failed faces count
+against the caller's account only, so strangers cannot lock a person out
+of their own identity. One identity is bound to
 one account at a time; moving it to another account is the explicit
 rebind flow, which ends the old account's activations. Rebinding takes a
 licence holder's identity away from an account, so it always needs the
@@ -214,10 +218,11 @@ class AccountService:
         Open with every provider: rebinding needs it even where binding does not.
         """
         claim = await self._claim(body.name, body.id_number, body.encrypted)
-        await self._check_limits(session, claim)
         # Each start is a paid call to WeChat: counted per account, never per ID
-        # number (a stranger must not be able to use up the holder's starts).
+        # number (a stranger must not be able to use up the holder's starts, nor
+        # bar them from the face check that lifts the ID number's limit).
         own = f"account:{session.account_id}"
+        await self.failures.check(own)
         await self.face_starts.check(own)
         await self.face_starts.fail(own)
         account = await self._account(uow, session.account_id)
@@ -243,12 +248,20 @@ class AccountService:
             # Already bound to this very identity: nothing to prove again.
             phone = await self.gateway.phone_number(body.phone_code) if body.phone_code else None
             return VerifiedIdentity(claim, self.identity.name, phone)
-        await self._check_limits(session, claim)
+        own, identity = f"account:{session.account_id}", f"id:{self._id_index(claim)}"
+        await self.failures.check(own)
         provider = self.strong if mode == "rebind" else self.identity
+        if provider is not self.strong and await self.failures.is_full(identity):
+            # Strangers have failed too often with this ID number. Refusing
+            # outright would lock the person out of their own identity; a face
+            # check proves the person, so it is asked instead.
+            provider = self.strong
         try:
             await provider.verify(uow, account, claim, body.verify_id)
         except IdentityMismatch:
-            await self.failures.fail(f"account:{session.account_id}", f"id:{self._id_index(claim)}")
+            # A face mismatch counts against the caller alone: strangers'
+            # failed faces must not use up the person's attempts.
+            await self.failures.fail(own, *(() if provider is self.strong else (identity,)))
             raise
         phone = await self.gateway.phone_number(body.phone_code) if body.phone_code else None
         return VerifiedIdentity(claim, provider.name, phone)
@@ -336,9 +349,6 @@ class AccountService:
             transport=self.transport,
             today=self.clock.now().date(),
         )
-
-    async def _check_limits(self, session: HolderSession, claim: IdentityClaim) -> None:
-        await self.failures.check(f"account:{session.account_id}", f"id:{self._id_index(claim)}")
 
     async def _account(self, uow: UnitOfWork, account_id: uuid.UUID) -> Account:
         account = await self.accounts.get(uow, account_id)
