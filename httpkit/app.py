@@ -1,4 +1,5 @@
-"""What both deployables share when they are put together: lifespan and logging."""
+"""What both deployables share when they are put together: lifespan, logging and the
+gauges ``/metrics`` computes."""
 
 from __future__ import annotations
 
@@ -6,49 +7,85 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TypedDict
+from typing import Final, Literal, TypedDict
 
 from starlette.applications import Starlette
 
-from httpkit.logs import OneLineFormatter
+from httpkit.logs import JSONFormatter, OneLineFormatter
+from httpkit.metrics import ScrapeGauges, default_sources
+from wallet.aggregation.worker import in_process_worker
 from wallet.clock import Clock
 from wallet.runtime import Runtime, open_runtime
 from wallet.settings import Settings, load_settings
 
-__all__ = ["State", "configure_logging", "runtime_lifespan"]
+__all__ = ["QUIET_LOGGERS", "State", "configure_logging", "runtime_lifespan"]
+
+
+#: Libraries whose records carry values: URLs with their query (an access token, a
+#: searched number) from the HTTP clients, SQL parameters from the database drivers.
+#: Held at these levels whatever the log level, so no setting puts those values in the log.
+QUIET_LOGGERS: Final = {
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "urllib3": logging.WARNING,
+    "tortoise.db_client": logging.INFO,
+    "aiosqlite": logging.INFO,
+    "asyncpg": logging.INFO,
+}
 
 
 class State(TypedDict):
     runtime: Runtime
+    metrics: ScrapeGauges
 
 
-def configure_logging(level: str) -> None:
-    """One line per record: time, level, logger, message, control characters escaped
-    (see :mod:`httpkit.logs`). Idempotent."""
+def configure_logging(level: str, fmt: Literal["json", "text"] = "json") -> None:
+    """One line per record, control characters escaped (see :mod:`httpkit.logs`):
+    a JSON object (``json``) or ``time level logger message`` (``text``). Idempotent;
+    a second call sets the level and the format."""
     root = logging.getLogger()
-    if not any(getattr(h, "_rtel", False) for h in root.handlers):
-        handler = logging.StreamHandler()
-        handler.setFormatter(OneLineFormatter())
-        handler._rtel = True  # type: ignore[attr-defined]
-        root.addHandler(handler)
+    formatter = JSONFormatter() if fmt == "json" else OneLineFormatter()
+    ours = [h for h in root.handlers if getattr(h, "_rtel", False)]
+    if not ours:
+        stream = logging.StreamHandler()
+        stream._rtel = True  # type: ignore[attr-defined]
+        root.addHandler(stream)
+        ours = [stream]
+    for handler in ours:
+        handler.setFormatter(formatter)
     root.setLevel(level)
+    for name, floor in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(max(floor, logging.getLevelName(level)))
 
 
 def runtime_lifespan(
-    settings: Settings | None = None, clock: Clock | None = None
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    *,
+    aggregate: bool = False,
+    notify: bool = False,
 ) -> Callable[[Starlette], AbstractAsyncContextManager[State]]:
-    """A lifespan that opens the runtime (settings read now, not at import)."""
+    """A lifespan that opens the runtime (settings read now, not at import); with
+    ``aggregate``, one aggregation worker runs beside the app while the setting allows,
+    and with ``notify`` the holder notifier likewise."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
         resolved = settings or load_settings()
-        configure_logging(resolved.log_level)
-        async with open_runtime(resolved, clock) as runtime, runtime.verifier.draining():
+        configure_logging(resolved.log_level, resolved.log_format)
+        async with (
+            open_runtime(resolved, clock) as runtime,
+            runtime.verifier.draining(),
+            in_process_worker(runtime.aggregator, aggregate and resolved.aggregation_in_serve),
+            runtime.notifier.in_background(
+                resolved.notify_interval, notify and resolved.notify_in_serve
+            ),
+        ):
             # Everything made at start-up lives as long as the process: move it out of
             # the collector's reach, so full collections stop pausing busy workers
             # (measured: p99 at concurrency 64 from ~60-70 ms to ~35 ms).
             gc.collect()
             gc.freeze()
-            yield {"runtime": runtime}
+            yield {"runtime": runtime, "metrics": ScrapeGauges(default_sources(runtime.clock))}
 
     return lifespan

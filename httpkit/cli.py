@@ -18,6 +18,7 @@ import uvicorn
 
 from httpkit.app import configure_logging
 from httpkit.demo import base_url_from_env, check_base_url, run_demo
+from httpkit.metrics import multiprocess_metrics
 from wallet.cli import COMMANDS, Subparsers, run
 from wallet.cli.migrate import migrate
 from wallet.settings import Settings
@@ -31,7 +32,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     # uvicorn's own records (its tracebacks of a failed request among them) go through
     # the app's log formatter, which escapes what a request put in them.
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
+    if args.workers > 1:
+        # Each worker counts in its own files there; /metrics sums them (httpkit.metrics).
+        multiprocess_metrics(settings.data_dir / "metrics")
     uvicorn.run(
         "httpkit.combined:create_app",
         factory=True,
@@ -82,7 +86,13 @@ def _register_demo(subparsers: Subparsers) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wallet`` console script."""
-    return run(argv, [_register_serve, *COMMANDS, _register_demo])
+    return run(
+        argv,
+        [_register_serve, *COMMANDS, _register_demo],
+        configure_logging=lambda settings: configure_logging(
+            settings.log_level, settings.log_format
+        ),
+    )
 
 
 if __name__ == "__main__":

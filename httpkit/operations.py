@@ -248,6 +248,20 @@ _SECURITY_SCHEMES: dict[str, Any] = {
         "name": "X-Client-Id",
         "description": "Signed server-to-server request (see the README)",
     },
+    "console": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "rtel_console",
+        "description": "Console session cookie from POST /console/api/session; state-changing "
+        "requests also send X-CSRF-Token",
+    },
+    "party": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Client-Id",
+        "description": "A relying party's signed request, signed as an authority request is "
+        "(see the README); X-Client-Id is its party id",
+    },
 }
 
 

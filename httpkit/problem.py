@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from httpkit.middleware import route_template
 from httpkit.responses import ProblemResponse
 from wallet.db import DATABASE_OUTAGES, database_unavailable
 from wallet.errors import WalletError
@@ -71,7 +72,9 @@ async def _wallet_error(request: Request, exc: Exception) -> Response:
     if exc.status == 429 and "retry_after" in exc.extra:
         headers = {"Retry-After": str(exc.extra["retry_after"])}
     if exc.status >= 500:
-        log.error("%s %s -> %s: %s", request.method, request.url.path, exc.status, exc.detail)
+        log.error(
+            "%s %s -> %s: %s", request.method, route_template(request.scope), exc.status, exc.detail
+        )
     return ProblemResponse(body, status_code=exc.status, headers=headers)
 
 
@@ -93,11 +96,12 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
 
 
 async def _unhandled(request: Request, exc: Exception) -> Response:
+    # Logged outside the request-log middleware (its request id no longer in context).
     log.exception(
-        "unhandled error on %s %s (request %s)",
+        "unhandled error on %s %s",
         request.method,
-        request.url.path,
-        _request_id(request),
+        route_template(request.scope),
+        extra={"request_id": _request_id(request)},
     )
     return problem_response(
         500,

@@ -8,14 +8,21 @@ from starlette.middleware import Middleware
 from httpkit import Operation, build_openapi, exception_handlers, openapi_route, route
 from httpkit.app import runtime_lifespan
 from httpkit.health import health_operations
+from httpkit.metrics import metrics_route
 from httpkit.middleware import RequestLogMiddleware
 from miniprogram_api import (
     authority,
+    authority_figures,
+    authority_sharing,
+    console,
     holder,
     holder_enterprises,
     holder_licences,
     holder_review,
+    holder_subscriptions,
     presentations,
+    share,
+    sharing,
 )
 from wallet.clock import Clock
 from wallet.jws_payloads import JWS_SCHEMAS
@@ -32,11 +39,16 @@ def operations() -> list[Operation]:
     """Every operation of the backend, in document order (health probes excluded)."""
     return [
         *authority.operations(),
+        *authority_figures.operations(),
         *holder.operations(),
         *holder_licences.operations(),
         *holder_enterprises.operations(),
         *holder_review.operations(),
+        *holder_subscriptions.operations(),
         *presentations.operations(),
+        *authority_sharing.operations(),
+        *sharing.operations(),
+        *share.operations(),
     ]
 
 
@@ -54,7 +66,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     """The backend app; settings are read when the lifespan starts if not given."""
     ops = [*health_operations(), *operations()]
     return Starlette(
-        routes=[*map(route, ops), openapi_route("/openapi.json", openapi_document)],
+        routes=[
+            *map(route, ops),
+            openapi_route("/openapi.json", openapi_document),
+            metrics_route("/metrics"),
+            *console.routes(),
+        ],
         middleware=[Middleware(RequestLogMiddleware)],
         exception_handlers=exception_handlers,
         lifespan=runtime_lifespan(settings, clock),

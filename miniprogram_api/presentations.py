@@ -1,7 +1,9 @@
-"""Showing a licence: fresh QR strings (JSON, SVG or PNG) and who verified it."""
+"""Showing a licence: fresh QR strings (JSON, SVG or PNG), the printable credential (PDF),
+and who verified it."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Literal
 
@@ -12,12 +14,13 @@ from starlette.responses import Response
 from httpkit.operations import Operation, Param, json_response, parse_query
 from miniprogram_api.holder_auth import holder_session
 from wallet.claims.errors import LicenceNotFound
+from wallet.documents import render_pdf
 from wallet.errors import NotFound
 from wallet.jws_payloads import COMPACT_JWS
 from wallet.presentation.render import render_png, render_svg
 from wallet.runtime import Runtime
 from wallet.schemas import REF_PATTERN
-from wallet.uow import read_only
+from wallet.uow import read_only, unit_of_work
 from wallet.verification.verdict import Verdict
 
 __all__ = ["operations"]
@@ -42,7 +45,10 @@ class PresentationOut(BaseModel):
 class VerificationSeen(BaseModel):
     at: datetime
     verdict: Verdict
-    mode: Literal["scan", "offline", "lookup"]
+    mode: Literal["scan", "offline", "lookup", "print", "copy"] = Field(
+        description="a scan of the phone's QR, of its offline QR, a lookup without QR, a scan "
+        "of a printable credential or of an annotated copy"
+    )
     officer_division: str
     officer_badge: str
 
@@ -77,6 +83,21 @@ async def present(request: Request) -> Response:
     )
     response.headers.update(headers)
     return response
+
+
+async def printable(request: Request) -> Response:
+    runtime: Runtime = request.state.runtime
+    session = await holder_session(request)
+    ref = request.path_params["ref"]
+    async with unit_of_work() as uow:
+        printed = await runtime.printables.mint(uow, session, ref)
+    # Laying out and subsetting the font takes a good part of a second: off the event loop.
+    pdf = await asyncio.to_thread(render_pdf, printed.document)
+    headers = {
+        "X-Print-Expires-At": printed.expires_at.isoformat(),
+        "Content-Disposition": f'attachment; filename="{ref}-print.pdf"',
+    }
+    return Response(pdf, 201, headers, media_type="application/pdf")
 
 
 async def verifications(request: Request) -> Response:
@@ -130,6 +151,33 @@ def operations() -> list[Operation]:
             security="holder",
             query_model=PresentationQuery,
             also_media_types=("image/svg+xml", "image/png"),
+        ),
+        Operation(
+            "POST",
+            "/api/v1/licences/{ref}/printable",
+            printable,
+            "The printable credential: an A4 PDF of the licence with a long-lived signed QR",
+            "For the holder (or whoever acts for an enterprise holder) of a claimed licence "
+            "that has not ended. The QR is an `rtel-print` JWS (payload `PrintPayload`) signed "
+            "by the presentation key: any verifier checks it online, and the live status decides "
+            "(`superseded` once a newer version exists). It lives `print_lifetime_days` "
+            "(default 365), never past the day after the licence's validity ends "
+            "(`X-Print-Expires-At`). Personal data on the page are masked as in the listing. "
+            "A licence that is not yours answers 404 as one that does not exist; 409 when it is "
+            "not claimed, in review, rejected or ended.",
+            tags,
+            None,
+            None,
+            201,
+            (404, 409, 422),
+            (_REF,),
+            security="holder",
+            response_media_type="application/pdf",
+            response_schema={
+                "type": "string",
+                "contentMediaType": "application/pdf",
+                "contentEncoding": "binary",
+            },
         ),
         Operation(
             "GET",

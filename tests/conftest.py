@@ -124,6 +124,10 @@ async def settings(
         wechat_claim_template_id=CLAIM_TEMPLATE,
         # A test deployment: the registry identity provider on PostgreSQL and Redis.
         deployment="test",
+        # Tests run their own aggregation workers against their own ministry stand-in.
+        aggregation_in_serve=False,
+        # Likewise the holder notifier: tests run it on their own clock.
+        notify_in_serve=False,
     )
     await migrate_database(resolved)
     yield resolved

@@ -8,8 +8,9 @@ from starlette.middleware import Middleware
 from httpkit import Operation, build_openapi, exception_handlers, openapi_route, route
 from httpkit.app import runtime_lifespan
 from httpkit.health import health_operations
+from httpkit.metrics import metrics_route
 from httpkit.middleware import RequestLogMiddleware
-from verifier import endpoints
+from verifier import endpoints, web
 from wallet.clock import Clock
 from wallet.jws_payloads import JWS_SCHEMAS
 from wallet.licences.face_schema import face_schemas
@@ -40,7 +41,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     """The verifier app; settings are read when the lifespan starts if not given."""
     ops = [*health_operations(), *operations()]
     return Starlette(
-        routes=[*map(route, ops), openapi_route("/openapi.json", openapi_document)],
+        routes=[
+            *map(route, ops),
+            openapi_route("/openapi.json", openapi_document),
+            metrics_route("/metrics"),
+            *web.routes(),
+        ],
         middleware=[Middleware(RequestLogMiddleware)],
         exception_handlers=exception_handlers,
         lifespan=runtime_lifespan(settings, clock),

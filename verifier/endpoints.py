@@ -149,7 +149,14 @@ def operations() -> list[Operation]:
             "Runs every check of DESIGN §7 in order and answers one verdict of the closed "
             "set, with the face fields the officer's role may see (inspectors see ID "
             "numbers masked) and `status_checked_at`. Send `X-Device-Id`. Rate-limited "
-            "per officer and per device (429).",
+            "per officer and per device (429). Besides the phone's QR (`QrJws`, or an "
+            "`OfflinePresentation`) it takes the QR of a printable credential (`PrintJws`) "
+            "and of an annotated copy (`CopyJws`, sealed by a copy key): the same checks "
+            "without the replay check, the live status deciding; `document` says which kind "
+            "was checked, and for a copy `copy.grant_live` whether its grant is still live "
+            "(the face then shows only the copy's fields). A copy signed by a key that is "
+            "not a copy key answers `unknown_key`; past its `exp` a print or copy answers "
+            "`qr_expired`.",
             tags,
             VerificationIn,
             VerificationOut,

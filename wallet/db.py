@@ -53,6 +53,10 @@ MODEL_MODULES: list[str] = [
     "wallet.enterprises.models",
     "wallet.claims.models",
     "wallet.activation.models",
+    "wallet.sharing.models",
+    "wallet.aggregation.models",
+    "wallet.notifications.models",
+    "wallet.console.models",
 ]
 
 

@@ -11,6 +11,7 @@ personal data.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from dataclasses import dataclass
@@ -277,7 +278,13 @@ def uscc(value: str) -> str:
     Rules: ``length``, ``charset``, ``registration_authority``, ``category``,
     ``division``, ``province``, ``organisation_code``, ``check_digit``.
     """
-    code = _text(value, "uscc").strip().upper()
+    return _checked_uscc(_text(value, "uscc").strip().upper())
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_uscc(code: str) -> str:
+    """:func:`uscc` of a stripped, upper-cased code, remembered when valid: an import
+    repeats its issuers' and operators' codes row after row."""
     if len(code) != 18:
         raise InvalidIdentifier("uscc", "length", "a USCC has 18 characters")
     if any(c not in _USCC_VALUES for c in code):

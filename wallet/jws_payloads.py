@@ -1,5 +1,6 @@
-"""JSON Schemas of the signed documents: the QR, the offline credential, the trust list
-and the status lists (compact JWS, ``application/jose``), for the OpenAPI documents.
+"""JSON Schemas of the signed documents: the QR, the offline credential, the printable
+credential, the annotated copy, the trust list and the status lists (compact JWS,
+``application/jose``), for the OpenAPI documents.
 
 A JWS string cannot carry a JSON Schema of its payload (the payload is
 base64url inside the string), so each string schema names its payload
@@ -86,7 +87,7 @@ JWS_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
                             "pattern": "^[0-9]{6}$",
                             "description": "a seal key's province; null for platform keys",
                         },
-                        "use": {"enum": ["root", "seal", "presentation"]},
+                        "use": {"enum": ["root", "seal", "presentation", "copy"]},
                         "pub": {
                             "type": "string",
                             "pattern": "^04[0-9a-f]{128}$",
@@ -105,6 +106,76 @@ JWS_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
                 },
             },
         },
+    },
+    "PrintPayload": {
+        "type": "object",
+        "description": "Payload of a printable credential's QR (`typ` `rtel-print`), signed by "
+        "a presentation key; lives up to 731 days (default 365, never past the day after the "
+        "licence's validity ends). Verified online like a QR, without the replay check: the "
+        "live status decides.",
+        "required": list(_PRESENTATION_CLAIMS),
+        "properties": {
+            **_PRESENTATION_CLAIMS,
+            "jti": {"type": "string", "pattern": "^[A-Za-z0-9_-]{22}$", "description": "print id"},
+        },
+        "additionalProperties": False,
+    },
+    "CopyPayload": {
+        "type": "object",
+        "description": "Payload of an annotated copy (加注件, `typ` `rtel-copy`), signed by a "
+        "copy key; lives until its grant ends (at most 92 days). Verified like a printable "
+        "credential, plus whether the grant `gid` is still live.",
+        "required": [
+            "cid",
+            "gid",
+            "lic",
+            "knd",
+            "iss",
+            "ver",
+            "aud",
+            "pur",
+            "sta",
+            "fld",
+            "iat",
+            "exp",
+        ],
+        "properties": {
+            "cid": {"type": "string", "pattern": "^[A-Za-z0-9_-]{22}$", "description": "copy id"},
+            "gid": {
+                "type": "string",
+                "pattern": "^G[A-Z2-7]{16}$",
+                "description": "the grant's public id",
+            },
+            "lic": _PRESENTATION_CLAIMS["lic"],
+            "knd": _PRESENTATION_CLAIMS["knd"],
+            "iss": _PRESENTATION_CLAIMS["iss"],
+            "ver": _PRESENTATION_CLAIMS["ver"],
+            "aud": {
+                "type": "string",
+                "pattern": "^[0-9A-HJ-NPQRTUWXY]{18}$",
+                "description": "the relying party's USCC",
+            },
+            "pur": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9_.-]{1,32}$",
+                "description": "purpose code",
+            },
+            "sta": {
+                "type": "string",
+                "pattern": "^[a-z_]{1,16}$",
+                "description": "the licence's status when the copy was issued",
+            },
+            "fld": {
+                "type": "object",
+                "maxProperties": 64,
+                "propertyNames": {"pattern": "^[a-z][a-z0-9_]{0,63}$"},
+                "additionalProperties": {"type": "string", "maxLength": 1024},
+                "description": "granted face field name -> value as printed",
+            },
+            "iat": _PRESENTATION_CLAIMS["iat"],
+            "exp": {"type": "integer", "description": "the grant's end, Unix seconds"},
+        },
+        "additionalProperties": False,
     },
     "StatusListPayload": {
         "type": "object",
@@ -132,6 +203,10 @@ JWS_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
         "description": "An offline QR: a `CredentialJws`, `~`, and the 8-digit TOTP code "
         "(RFC 6238, HMAC-SM3, 30 s) of the moment.",
     },
+    "PrintJws": jws_string(
+        "rtel-print", "PrintPayload", "The QR of a printable credential (a PDF page)."
+    ),
+    "CopyJws": jws_string("rtel-copy", "CopyPayload", "An annotated copy (加注件)."),
     "TrustListJws": jws_string("rtel-trust-list", "TrustListPayload", "The trust list."),
     "StatusListJws": jws_string("rtel-status-list", "StatusListPayload", "A status list."),
 }

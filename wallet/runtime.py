@@ -30,27 +30,50 @@ from wallet.accounts.transport_key import TransportKey
 from wallet.activation.listing import Listing
 from wallet.activation.repository import ActivationRepository, ListingRepository
 from wallet.activation.service import ActivationService
+from wallet.aggregation.ministry import MinistryClient
+from wallet.aggregation.repository import AggregationRepository
+from wallet.aggregation.service import Aggregator
 from wallet.cache import open_cache, ping_cache
 from wallet.claims.faces import LicenceFaces, PermitPersonInCharge
 from wallet.claims.notify import ClaimNotifier
 from wallet.claims.repository import ClaimRepository
 from wallet.claims.service import ClaimService
 from wallet.clock import Clock, SystemClock
+from wallet.console.desk import LicenceDesk
+from wallet.console.repository import ConsoleRepository
+from wallet.console.service import ConsoleUsers
 from wallet.crypto import SM2Backend, sm2_backend
 from wallet.db import close_database, open_database, ping_database
 from wallet.enterprises.repository import EnterpriseRepository
 from wallet.enterprises.service import EnterpriseService
+from wallet.figures.repository import FiguresRepository
+from wallet.figures.service import Figures
 from wallet.holders.repository import HolderRepository
 from wallet.keys.repository import KeyRepository
 from wallet.keys.service import KeyStore
 from wallet.licences.repository import LicenceRepository
 from wallet.licences.service import Registry
-from wallet.masterkey import load_master_key
+from wallet.masterkey import derive_key, load_master_key
+from wallet.notifications.messages import NoticeTemplates
+from wallet.notifications.repository import (
+    NotificationRepository,
+    OutboxReader,
+    SubscriptionRepository,
+)
+from wallet.notifications.service import Notifier
+from wallet.notifications.subscriptions import Subscriptions
+from wallet.notifications.worker import NotifyWorker
 from wallet.officers.repository import OfficerRepository
 from wallet.officers.service import Officers
+from wallet.presentation.printable import Printables
 from wallet.presentation.service import Presenter
 from wallet.settings import Settings, template_fields
+from wallet.sharing.notify import AccessNotifier
+from wallet.sharing.parties import Parties
+from wallet.sharing.repository import SharingRepository
+from wallet.sharing.service import Sharing
 from wallet.vault import Vault
+from wallet.verification.grants import SharedGrants
 from wallet.verification.log import VerificationLog
 from wallet.verification.probe import CacheProbe
 from wallet.verification.publication import Publication
@@ -89,6 +112,8 @@ class Runtime:
     publication: Publication = field(repr=False)
     """The signed trust list and status lists."""
     presenter: Presenter = field(repr=False)
+    printables: Printables = field(repr=False)
+    """Printable credentials (a PDF page with an ``rtel-print`` QR)."""
     """Fresh QR strings and offline credentials."""
     gateway: WeChatGateway = field(repr=False)
     """The WeChat server API, shared by the holder services."""
@@ -102,6 +127,22 @@ class Runtime:
     """The holder's licences with their claim and activation state."""
     activations: ActivationService = field(repr=False)
     """Activations of claimed licences on devices."""
+    subscriptions: Subscriptions = field(repr=False)
+    """The subscribe messages each account accepted and may still receive."""
+    notifier: NotifyWorker = field(repr=False)
+    """Holder notifications from the outbox and coming expiries (``wallet notify run``)."""
+    figures: Figures = field(repr=False)
+    """The four operating rates per county, city and province."""
+    parties: Parties = field(repr=False)
+    """Relying parties: registration and their signed requests."""
+    sharing: Sharing = field(repr=False)
+    """Grants, share codes, annotated copies and the access log."""
+    aggregator: Aggregator = field(repr=False)
+    """Pushes the outbox to the ministry (run by ``wallet aggregate run`` and ``serve``)."""
+    console: ConsoleUsers = field(repr=False)
+    """Authority users of the web console and their sessions."""
+    licence_desk: LicenceDesk = field(repr=False)
+    """The console's licence pages (faces masked per role, seals checked, histories)."""
 
     async def readiness(self) -> dict[str, str]:
         """``{"database": "ok"|reason, "cache": "ok"|reason}``."""
@@ -142,6 +183,7 @@ def _build(settings: Settings, clock: Clock, cache: Redis, master_key: bytes) ->
         cache=cache,
         clock=clock,
         vault=vault,
+        grants=SharedGrants(SharingRepository(), clock),
         scans_per_minute=settings.scan_rate_limit,
         lookups_per_hour=settings.lookup_rate_limit,
     )
@@ -195,6 +237,16 @@ def _build(settings: Settings, clock: Clock, cache: Redis, master_key: bytes) ->
         transport=transport,
         legal=PermitPersonInCharge(licences, faces, vault, clock),
     )
+    printables = Printables(
+        keys=keys,
+        sm2=sm2,
+        clock=clock,
+        licences=licences,
+        claims=claims,
+        enterprises=enterprise_service,
+        faces=faces,
+        lifetime_days=settings.print_lifetime_days,
+    )
     notifier = ClaimNotifier(
         gateway,
         vault,
@@ -230,6 +282,62 @@ def _build(settings: Settings, clock: Clock, cache: Redis, master_key: bytes) ->
         mint_credential=presenter.offline_credential,
         notifier=notifier,
     )
+    aggregator = Aggregator(
+        AggregationRepository(),
+        keys,
+        MinistryClient(settings.ministry_url, settings.aggregation_timeout),
+        clock,
+        batch_size=settings.aggregation_batch_size,
+        # A lease outlasts a push that runs into its timeout, with room to acknowledge.
+        lease=3 * settings.aggregation_timeout + 30,
+    )
+    templates = NoticeTemplates(
+        status=settings.wechat_status_template_id,
+        version=settings.wechat_version_template_id,
+        expiry=settings.wechat_expiry_template_id,
+        fields=template_fields(settings.wechat_notice_template_fields),
+    )
+    subscriptions = Subscriptions(
+        SubscriptionRepository(),
+        clock,
+        [
+            settings.wechat_claim_template_id,
+            settings.wechat_access_template_id,
+            *templates.all(),
+        ],
+    )
+    notify = NotifyWorker(
+        Notifier(
+            repository=NotificationRepository(),
+            reader=OutboxReader(),
+            subscriptions=subscriptions,
+            templates=templates,
+            clock=clock,
+        ),
+        gateway,
+        vault,
+    )
+    sharing_repository = SharingRepository()
+    sharing = Sharing(
+        repository=sharing_repository,
+        licences=licences,
+        claims=claims,
+        faces=faces,
+        enterprises=enterprise_service,
+        keys=keys,
+        sm2=sm2,
+        clock=clock,
+        cache=cache,
+        code_key=derive_key(master_key, "share-code", 32),
+        notifier=AccessNotifier(
+            subscriptions=subscriptions,
+            accounts=accounts,
+            gateway=gateway,
+            vault=vault,
+            template_id=settings.wechat_access_template_id,
+            fields=templates.fields,
+        ),
+    )
     return Runtime(
         settings=settings,
         clock=clock,
@@ -243,12 +351,21 @@ def _build(settings: Settings, clock: Clock, cache: Redis, master_key: bytes) ->
         verifier=verifier,
         publication=publication,
         presenter=presenter,
+        printables=printables,
         gateway=gateway,
         accounts=account_service,
         enterprises=enterprise_service,
         claims=claim_service,
         listing=listing,
         activations=activation_service,
+        subscriptions=subscriptions,
+        notifier=notify,
+        figures=Figures(FiguresRepository(), clock),
+        parties=Parties(sharing_repository, vault, sm2, clock),
+        sharing=sharing,
+        aggregator=aggregator,
+        console=ConsoleUsers(ConsoleRepository(), vault, cache, clock),
+        licence_desk=LicenceDesk(registry, licences, keys, verifier, vault, sm2),
     )
 
 
@@ -265,5 +382,6 @@ async def open_runtime(settings: Settings, clock: Clock | None = None) -> AsyncI
     finally:
         if runtime is not None:
             runtime.gateway.close()
+            await runtime.aggregator.ministry.aclose()
         await cache.aclose()
         await close_database()

@@ -8,6 +8,7 @@ request.
 from __future__ import annotations
 
 import re
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Final, Literal
 
@@ -49,6 +50,13 @@ def template_fields(value: str) -> dict[str, str]:
     if bad or len(set(fields.values())) != len(fields):
         raise ValueError("keywords are WeChat's, e.g. thing1 or phrase2, each used once")
     return fields
+
+
+def _parse_networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    try:
+        return tuple(ip_network(item.strip()) for item in value.split(",") if item.strip())
+    except ValueError:
+        raise ValueError("list networks as CIDRs, e.g. 127.0.0.0/8,10.1.0.0/16") from None
 
 
 class Settings(BaseSettings):
@@ -102,6 +110,38 @@ class Settings(BaseSettings):
         description="Which keyword of the claim-review template carries what: "
         "licence, outcome, note and time, each as ROLE=KEY",
     )
+    wechat_status_template_id: str = Field(
+        default="licence-status",
+        pattern=r"^[A-Za-z0-9_-]{0,64}$",
+        description="Subscribe-message template of licence status changes (empty: not sent)",
+    )
+    wechat_version_template_id: str = Field(
+        default="licence-version",
+        pattern=r"^[A-Za-z0-9_-]{0,64}$",
+        description="Subscribe-message template of a new licence version (empty: not sent)",
+    )
+    wechat_expiry_template_id: str = Field(
+        default="licence-expiry",
+        pattern=r"^[A-Za-z0-9_-]{0,64}$",
+        description="Subscribe-message template of expiry reminders (empty: not sent)",
+    )
+    wechat_access_template_id: str = Field(
+        default="licence-access",
+        pattern=r"^[A-Za-z0-9_-]{0,64}$",
+        description="Subscribe-message template telling a holder that a relying party read "
+        "a licence under a grant (empty: not sent); keywords as the notice templates'",
+    )
+    wechat_notice_template_fields: str = Field(
+        default=DEFAULT_CLAIM_TEMPLATE_FIELDS,
+        description="Which keyword of the status, version and expiry templates carries "
+        "what: licence, outcome, note and time, each as ROLE=KEY",
+    )
+    notify_interval: float = Field(
+        default=5.0, ge=0.1, le=3600, description="Seconds between the notifier's passes"
+    )
+    notify_in_serve: bool = Field(
+        default=True, description="Run the holder notifier inside `wallet serve`"
+    )
     identity_provider: Literal["registry", "wechat_face"] = Field(
         default="registry",
         description="How real names are verified: registry (development) or wechat_face",
@@ -112,6 +152,13 @@ class Settings(BaseSettings):
     officer_session_ttl: int = Field(default=3600, ge=60, le=86400)
     qr_lifetime: int = Field(default=60, ge=30, le=300, description="Online QR lifetime, s")
     offline_credential_lifetime: int = Field(default=7 * 86400, ge=3600, le=7 * 86400)
+    print_lifetime_days: int = Field(
+        default=365,
+        ge=1,
+        le=730,
+        description="Lifetime of a printable credential's QR, days (never past the licence's "
+        "validity end + 1 day)",
+    )
     authority_clock_skew: int = Field(
         default=300, ge=5, le=3600, description="Accepted age of a signed authority request, s"
     )
@@ -122,6 +169,35 @@ class Settings(BaseSettings):
         default=20, ge=1, description="Lookups per officer (and per device) per hour"
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    ministry_url: str = Field(
+        default="http://127.0.0.1:8090/ministry/v1/batches",
+        pattern=r"^https?://[^\s]+$",
+        description="Where the aggregation worker pushes outbox batches (the local "
+        "ministry stand-in in development)",
+    )
+    aggregation_batch_size: int = Field(
+        default=500, ge=1, le=5000, description="Outbox events per batch pushed to the ministry"
+    )
+    aggregation_timeout: float = Field(
+        default=10.0, gt=0, le=300, description="Seconds to wait for the ministry's answer"
+    )
+    aggregation_in_serve: bool = Field(
+        default=True, description="Run one aggregation worker inside `wallet serve`"
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="json: one JSON object per line; text: time level logger message rid=…",
+    )
+    metrics_allow: str = Field(
+        default="127.0.0.0/8,::1/128",
+        description="Networks (comma-separated CIDRs) whose clients may read /metrics; empty: none",
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        repr=False,
+        min_length=32,
+        description="When set, /metrics also needs this bearer token (32 characters or more)",
+    )
 
     @field_validator("data_dir")
     @classmethod
@@ -157,6 +233,17 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
+    @field_validator("metrics_allow")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        _parse_networks(value)
+        return value
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _unset_token(cls, value: object) -> object:
+        return None if value == "" else value
+
     @field_validator("master_key")
     @classmethod
     def _hex32(cls, value: str | None) -> str | None:
@@ -170,7 +257,7 @@ class Settings(BaseSettings):
             raise ValueError("must be 32 bytes (64 hex characters)")
         return value
 
-    @field_validator("wechat_claim_template_fields")
+    @field_validator("wechat_claim_template_fields", "wechat_notice_template_fields")
     @classmethod
     def _template_fields(cls, value: str) -> str:
         template_fields(value)
@@ -191,6 +278,11 @@ class Settings(BaseSettings):
             f"defaults, but {' and '.join(reasons)}: set WALLET_IDENTITY_PROVIDER=wechat_face, "
             "or WALLET_DEPLOYMENT=test if this is a test deployment"
         )
+
+    @property
+    def metrics_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """The networks of :attr:`metrics_allow`."""
+        return _parse_networks(self.metrics_allow)
 
     @property
     def is_embedded_database(self) -> bool:

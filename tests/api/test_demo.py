@@ -46,6 +46,8 @@ async def test_demo_prints_a_qr_that_verifies(client, rt, settings, tmp_path):
         "http://127.0.0.1:8123/verifier/v1/verifications",
     ]
     assert "localhost:8000" not in text
+    assert re.search(r"relying party rp_[0-9a-f]{16} holds grant G[A-Z2-7]{16}", text)
+    assert (tmp_path / "demo-copy.pdf").read_bytes().startswith(b"%PDF")
     qr = re.search(r"^(eyJ[\w-]+\.[\w-]+\.[\w-]+)$", text, re.M).group(1)
     sign_in = orjson.loads(re.search(r"-d '(\{\"badge\".*?\})'", text).group(1))
     assert (tmp_path / "demo-qr.png").read_bytes().startswith(b"\x89PNG")

@@ -46,13 +46,15 @@ async def test_problem_carries_the_request_id(client):
 async def test_every_operation_is_documented(client):
     doc = (await client.get("/openapi.json")).json()
     verifier = (await client.get("/verifier/openapi.json")).json()
+    # The console page's own API has its document beside the page.
+    console = (await client.get("/console/openapi.json")).json()
     from starlette.routing import Route
 
     from httpkit.combined import create_app
 
     documented = {
         (method.upper(), path)
-        for d in (doc, verifier)
+        for d in (doc, verifier, console)
         for path, item in d["paths"].items()
         for method in item
     }

@@ -66,9 +66,10 @@ async def test_init_rotate_list_and_trust_list(rt, settings):
         ["trust-list", "--json"],
     )
     assert init[0] == 0, init[2]
-    assert init[1].count("created") == 4
+    assert init[1].count("created") == 5
+    assert "copy-" in init[1]
     assert "seal-210000-" in init[1] and "seal-110000-" in init[1]
-    assert again[0] == 0 and again[1].count("exists") == 3 and "created" not in again[1]
+    assert again[0] == 0 and again[1].count("exists") == 4 and "created" not in again[1]
 
     old_pres = (await SigningKey.get(use="presentation", status="retired")).kid
     new_pres = (await SigningKey.get(use="presentation", status="active")).kid
@@ -80,7 +81,8 @@ async def test_init_rotate_list_and_trust_list(rt, settings):
     header = ["KID", "USE", "DIVISION", "STATUS", "CREATED", "RETIRED", "SIGNED_UNTIL"]
     header += ["NBF", "EXP", "LISTED", "PUBLIC_KEY"]
     assert lines[0].split() == header
-    assert len(lines) == 1 + 5
+    assert len(lines) == 1 + 6
+    assert any(line.startswith("copy-") and " copy " in line for line in lines)
     assert any(line.startswith(old_pres) and " retired " in line for line in lines)
     for row in await SigningKey.all():
         line = next(line for line in lines if line.startswith(row.kid))
@@ -89,7 +91,12 @@ async def test_init_rotate_list_and_trust_list(rt, settings):
     printed = "".join(result[1] + result[2] for result in (init, again, rotate, listing))
     for row in await SigningKey.all():
         assert row.private_wrapped not in printed
-    for use, division in [("root", None), ("presentation", None), ("seal", "210000")]:
+    for use, division in [
+        ("root", None),
+        ("presentation", None),
+        ("copy", None),
+        ("seal", "210000"),
+    ]:
         private_key = (await committing(store.active_key)(use, division)).private_key
         assert private_key.hex() not in printed.lower()
 
@@ -97,11 +104,14 @@ async def test_init_rotate_list_and_trust_list(rt, settings):
     token = trust_list[1].strip()
     root_pub = (await committing(store.active_key)("root")).public_key
     trust = verify_trust_list(token, root_pub, rt.sm2, decode(token).payload["iat"])
-    assert old_pres in trust.keys and new_pres in trust.keys and len(trust.keys) == 5
+    assert old_pres in trust.keys and new_pres in trust.keys and len(trust.keys) == 6
+    copy_kid = (await SigningKey.get(use="copy", status="active")).kid
+    assert copy_kid in trust.keys
 
     assert trust_json[0] == 0
     payload = orjson.loads(trust_json[1])
-    assert payload["iss"] == "rtel-wallet" and len(payload["keys"]) == 5
+    assert payload["iss"] == "rtel-wallet" and len(payload["keys"]) == 6
+    assert "copy" in {entry["use"] for entry in payload["keys"]}
 
     # list --json carries each listed key's trust-list entry field for field.
     (listed_json,) = await _keys(settings, ["list", "--json"])

@@ -15,18 +15,20 @@ from wallet.masterkey import derive_key
 OTHER_MASTER_KEY = bytes.fromhex("a5" * 32)
 
 
-async def test_init_creates_root_presentation_and_one_seal_per_province(rt):
+async def test_init_creates_root_presentation_copy_and_one_seal_per_province(rt):
     store, _ = make_store(rt)
     keys = await committing(store.init)(["210000", "110000"])
     assert [(k.use, k.division) for k in keys] == [
         ("root", None),
         ("presentation", None),
+        ("copy", None),
         ("seal", "210000"),
         ("seal", "110000"),
     ]
     assert all(k.status == KeyStatus.ACTIVE for k in keys)
     assert keys[0].kid.startswith("root-") and keys[1].kid.startswith("pres-")
-    assert keys[2].kid.startswith("seal-210000-") and len(keys[2].kid) == len("seal-210000-") + 8
+    assert keys[2].kid.startswith("copy-")
+    assert keys[3].kid.startswith("seal-210000-") and len(keys[3].kid) == len("seal-210000-") + 8
     assert all(k.not_before == T0 and k.created_at == T0 and k.not_after is None for k in keys)
 
 
@@ -36,14 +38,15 @@ async def test_init_is_idempotent(rt):
     again = await committing(store.init)(["210000", "210000"])
     assert [k.kid for k in again] == [k.kid for k in first]
     wider = await committing(store.init)(["210000", "310000"])
-    assert [k.kid for k in wider[:3]] == [k.kid for k in first]
-    assert await SigningKey.all().count() == 4
+    assert [k.kid for k in wider[:4]] == [k.kid for k in first]
+    assert await SigningKey.all().count() == 5
 
 
 async def test_concurrent_init_makes_one_key_per_slot(rt):
     store, _ = make_store(rt)
     await asyncio.gather(*(committing(store.init)(["210000"]) for _ in range(3)))
-    assert await SigningKey.filter(status="active").count() == 3
+    assert await SigningKey.filter(status="active").count() == 4
+    assert await SigningKey.filter(use="copy", status="active").count() == 1
 
 
 @pytest.mark.parametrize("division", ["210100", "210102", "990000", "21000", "abcdef"])
@@ -170,7 +173,7 @@ async def test_rotating_one_slot_leaves_the_others(rt):
     before = {k.kid for k in await committing(store.init)(["210000", "110000"])}
     await committing(store.rotate)("seal", "110000")
     after = {k.kid for k in await SigningKey.filter(status="active")}
-    assert len(before & after) == 3
+    assert len(before & after) == 4
 
 
 async def test_note_signed_only_moves_forward(rt):
@@ -229,4 +232,4 @@ async def test_list_keys_includes_every_status(rt):
     await committing(store.rotate)("presentation")
     await committing(store.revoke)((await committing(store.active_key)("root")).kid, "test")
     statuses = sorted(k.status for k in await committing(store.list_keys)())
-    assert statuses == ["active", "active", "retired", "revoked"]
+    assert statuses == ["active", "active", "active", "retired", "revoked"]

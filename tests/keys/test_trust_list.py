@@ -39,7 +39,7 @@ async def test_trust_list_shape(rt):
         "exp": None,
         "status": "active",
     }
-    assert {e["use"] for e in _listed(token).values()} == {"root", "presentation", "seal"}
+    assert {e["use"] for e in _listed(token).values()} == {"root", "presentation", "copy", "seal"}
 
 
 async def test_trust_list_verifies_with_the_root_key(rt):
@@ -65,7 +65,9 @@ async def test_trust_list_verifies_across_backends(rt):
     trust = verify_trust_list(
         token, await _root_public_key(store), sm2_backend("gmssl"), int(T0.timestamp())
     )
-    assert len(trust.keys) == 3
+    assert len(trust.keys) == 4
+    copy_key = await committing(store.active_key)("copy")
+    assert trust.key_for(copy_key.kid, int(T0.timestamp()), KeyUse.COPY) is not None
 
 
 async def test_trust_list_fails_with_another_root_key(rt):

@@ -279,7 +279,7 @@ async def test_lookups(scene, client, rt):
 async def test_trust_list_is_signed_by_root(scene):
     trust = await scene.trust()
     uses = sorted({k.use.value for k in trust.keys.values()})
-    assert uses == ["presentation", "root", "seal"]
+    assert uses == ["copy", "presentation", "root", "seal"]
 
 
 async def test_scans_are_rate_limited_per_officer(scene):

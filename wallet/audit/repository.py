@@ -67,6 +67,10 @@ class AuditRepository:
                 .update(last_id=entry_id, last_hash=digest)
             )
 
+    async def entry(self, uow: UnitOfWork, entry_id: int) -> AuditEntry | None:
+        """The entry ``entry_id``, or ``None``."""
+        return await AuditEntry.filter(id=entry_id).using_db(uow.conn).first()
+
     async def entries_after(self, uow: UnitOfWork, last_id: int, limit: int) -> list[AuditEntry]:
         """Up to ``limit`` entries with an id above ``last_id``, in id order."""
         return list(

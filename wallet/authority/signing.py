@@ -17,6 +17,10 @@ the skew, in that order (the nonce is recorded only for a request whose
 signature holds, so nobody can burn another client's nonces). Nonces are
 recorded in the database, not the cache: a replay is refused whatever state
 the cache is in.
+
+:func:`authenticate` checks a request of an authority client;
+:func:`verify_signed` is the same check over any directory of signing
+clients (relying parties use it with their own table and vault context).
 """
 
 from __future__ import annotations
@@ -24,10 +28,10 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Final, Protocol, TypeVar
 
 from wallet.authority.models import AuthorityClient
 from wallet.authority.repository import AuthorityRepository
@@ -39,11 +43,13 @@ from wallet.vault import Vault
 __all__ = [
     "SECRET_CONTEXT",
     "AuthenticatedClient",
+    "SigningClient",
     "authenticate",
     "create_client",
     "list_clients",
     "sign_request",
     "string_to_sign",
+    "verify_signed",
 ]
 
 SECRET_CONTEXT: Final = "authority_client.secret"  # noqa: S105 - a vault column name
@@ -71,6 +77,25 @@ class BadSignature(Unauthorized):
 class ReplayedNonce(Unauthorized):
     type_code = "replayed_nonce"
     title = "Nonce already used"
+
+
+class SigningClient(Protocol):
+    """What :func:`verify_signed` reads of a registered client."""
+
+    @property
+    def client_id(self) -> str: ...
+
+    @property
+    def secret_sealed(self) -> str: ...
+
+    @property
+    def sm2_public_key(self) -> str | None: ...
+
+    @property
+    def enabled(self) -> bool: ...
+
+
+C = TypeVar("C", bound=SigningClient)
 
 
 @dataclass(frozen=True)
@@ -163,6 +188,43 @@ async def authenticate(
     The nonce is recorded in ``uow``: the caller commits it before acting on
     the request, so a replay is refused even if the request then fails.
     """
+    client = await verify_signed(
+        uow,
+        headers,
+        method,
+        path,
+        body,
+        lookup=_repository.by_client_id,
+        secret_context=SECRET_CONTEXT,
+        vault=vault,
+        sm2=sm2,
+        now=now,
+        skew=skew,
+    )
+    return AuthenticatedClient(client.client_id, client.name, client.division)
+
+
+async def verify_signed(
+    uow: UnitOfWork,
+    headers: Mapping[str, str],
+    method: str,
+    path: str,
+    body: bytes,
+    *,
+    lookup: Callable[[UnitOfWork, str], Awaitable[C | None]],
+    secret_context: str,
+    vault: Vault,
+    sm2: SM2Backend,
+    now: int,
+    skew: int,
+) -> C:
+    """Check a signed request against the clients ``lookup`` finds; return the client.
+
+    ``secret_context`` is the vault context the clients' secrets are sealed
+    under. Raises an :class:`~wallet.errors.Unauthorized` subclass; records
+    the nonce in ``uow`` (client ids of different directories never collide:
+    each has its own prefix).
+    """
     client_id = headers.get("x-client-id", "")
     timestamp = headers.get("x-timestamp", "")
     nonce = headers.get("x-nonce", "")
@@ -186,11 +248,11 @@ async def authenticate(
     except ValueError:
         raise BadSignature("X-Signature is not hex") from None
     message = string_to_sign(method, path, timestamp, nonce, body)
-    client = await _repository.by_client_id(uow, client_id)
+    client = await lookup(uow, client_id)
     known = client is not None and client.enabled
     if alg == "HMAC-SM3":
         secret = (
-            vault.open(client.secret_sealed, SECRET_CONTEXT)
+            vault.open(client.secret_sealed, secret_context)
             if client is not None and known
             else _decoy_secret(vault)
         )
@@ -208,7 +270,7 @@ async def authenticate(
         raise BadSignature(_REFUSED)
     if not await _record_nonce(uow, client.client_id, nonce, now=now, keep=2 * skew):
         raise ReplayedNonce()
-    return AuthenticatedClient(client.client_id, client.name, client.division)
+    return client
 
 
 async def _record_nonce(

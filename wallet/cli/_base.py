@@ -32,7 +32,11 @@ def _parser(groups: Iterable[Register]) -> argparse.ArgumentParser:
     return parser
 
 
-def run(argv: Sequence[str] | None, groups: Iterable[Register]) -> int:
+def run(
+    argv: Sequence[str] | None,
+    groups: Iterable[Register],
+    configure_logging: Callable[[Settings], None] | None = None,
+) -> int:
     """Parse ``argv`` against the command ``groups`` and run the command; its exit code.
 
     A command sets ``handler`` (an async :data:`Command`) or ``sync_handler``
@@ -40,7 +44,9 @@ def run(argv: Sequence[str] | None, groups: Iterable[Register]) -> int:
     event loop, such as ``serve``), or ``plain_handler`` (a function of the
     arguments alone, for commands that must run without the deployment's
     settings, such as ``verify-offline``). A :class:`~wallet.errors.WalletError`
-    becomes its message on stderr and exit code 1.
+    becomes its message on stderr and exit code 1. Commands that run as
+    services (``set_defaults(service_logs=True)``: the workers) log as the
+    apps do, through ``configure_logging``; the others print only their output.
     """
     args = _parser(groups).parse_args(argv)
     if getattr(args, "plain_handler", None) is not None:
@@ -49,6 +55,8 @@ def run(argv: Sequence[str] | None, groups: Iterable[Register]) -> int:
         return int(args.plain_handler(args))
     try:
         settings = load_settings()
+        if configure_logging is not None and getattr(args, "service_logs", False):
+            configure_logging(settings)
         if getattr(args, "sync_handler", None) is not None:
             return int(args.sync_handler(args, settings))
         handler: Command = args.handler

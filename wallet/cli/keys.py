@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from wallet.cli._base import Subparsers
+from wallet.cli._output import add_json_flag, emit
 from wallet.jws import decode
 from wallet.keys.models import SigningKey
 from wallet.keys.trust_list import build_trust_list, is_listed
@@ -23,7 +24,26 @@ from wallet.uow import read_only, unit_of_work
 
 __all__ = ["register"]
 
-_USES = ("seal", "presentation", "root")
+_USES = ("seal", "presentation", "copy", "root")
+_LIST_COLUMNS = (
+    "kid",
+    "use",
+    "division",
+    "status",
+    "created_at",
+    "retired_at",
+    "signed_until",
+    "nbf",
+    "exp",
+    "listed",
+    "pub",
+)
+_LIST_HEADERS = {
+    "created_at": "CREATED",
+    "retired_at": "RETIRED",
+    "signed_until": "SIGNED_UNTIL",
+    "pub": "PUBLIC_KEY",
+}
 
 
 def _when(moment: datetime | None) -> str:
@@ -79,46 +99,12 @@ async def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     async with open_runtime(settings) as rt, read_only() as uow:
         keys = await rt.keys.list_keys(uow)
         now = rt.keys.clock.now()
-    entries = [_listing(key, now) for key in keys]
-    if args.json:
-        print(orjson.dumps(entries, option=orjson.OPT_INDENT_2).decode())
-        return 0
-    rows = [
-        (
-            "KID",
-            "USE",
-            "DIVISION",
-            "STATUS",
-            "CREATED",
-            "RETIRED",
-            "SIGNED_UNTIL",
-            "NBF",
-            "EXP",
-            "LISTED",
-            "PUBLIC_KEY",
-        )
-    ]
-    rows += [
-        (
-            e["kid"],
-            e["use"],
-            e["division"] or "-",
-            e["status"],
-            e["created_at"],
-            e["retired_at"],
-            e["signed_until"],
-            str(e["nbf"]),
-            "-" if e["exp"] is None else str(e["exp"]),
-            "yes" if e["listed"] else "no",
-            e["pub"],
-        )
-        for e in entries
-    ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        )
+    emit(
+        [_listing(key, now) for key in keys],
+        _LIST_COLUMNS,
+        as_json=args.as_json,
+        headers=_LIST_HEADERS,
+    )
     return 0
 
 
@@ -162,7 +148,7 @@ def register(subparsers: Subparsers) -> None:
     listing = sub.add_parser(
         "list", help="list every key: public key (hex) and trust-list fields, no private data"
     )
-    listing.add_argument("--json", action="store_true", help="print a JSON array instead")
+    add_json_flag(listing)
     listing.set_defaults(handler=_cmd_list)
 
     trust = sub.add_parser("trust-list", help="print the signed trust list (a JWS)")

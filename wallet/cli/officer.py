@@ -7,6 +7,7 @@ import getpass
 import os
 
 from wallet.cli._base import Subparsers
+from wallet.cli._output import add_json_flag, emit
 from wallet.runtime import open_runtime
 from wallet.settings import Settings
 from wallet.uow import read_only, unit_of_work
@@ -44,11 +45,22 @@ async def _cmd_officer_enable(args: argparse.Namespace, settings: Settings) -> i
 async def _cmd_officer_list(args: argparse.Namespace, settings: Settings) -> int:
     async with open_runtime(settings) as rt, read_only() as uow:
         rows = await rt.officers.all(uow)
-    print(f"{'badge':<12} {'division':<8} {'role':<10} {'enabled':<7} device")
-    for row in rows:
-        print(
-            f"{row.badge:<12} {row.division:<8} {row.role:<10} {row.enabled!s:<7} {row.device_id}"
-        )
+    # No name: the table is for telling accounts apart, and names are personal data.
+    emit(
+        [
+            {
+                "badge": row.badge,
+                "division": row.division,
+                "role": row.role,
+                "enabled": row.enabled,
+                "device": row.device_id,
+                "created_at": row.created_at,
+            }
+            for row in rows
+        ],
+        ("badge", "division", "role", "enabled", "device", "created_at"),
+        as_json=args.as_json,
+    )
     return 0
 
 
@@ -69,4 +81,6 @@ def register(subparsers: Subparsers) -> None:
         command = sub.add_parser(name)
         command.add_argument("badge")
         command.set_defaults(handler=_cmd_officer_enable, enable=enable)
-    sub.add_parser("list").set_defaults(handler=_cmd_officer_list)
+    listing = sub.add_parser("list", help="list officers: badge, division, role, device")
+    add_json_flag(listing)
+    listing.set_defaults(handler=_cmd_officer_list)

@@ -84,14 +84,31 @@ def _as_json(result: OfflineResult, now: int) -> dict[str, Any]:
         "status_list_age": result.status_list_age,
         "at": now,
         "claims": result.claims.as_payload() if result.claims is not None else None,
+        "document": result.document,
+        # A copy's grant cannot be checked offline: null, and "grant" is in unchecked.
+        "grant_live": None,
+        "copy": {
+            "cid": result.copy.cid,
+            "gid": result.copy.gid,
+            "aud": result.copy.aud,
+            "pur": result.copy.pur,
+            "sta": result.copy.sta,
+            "fld": dict(result.copy.fld),
+        }
+        if result.copy is not None
+        else None,
     }
 
 
 def _as_line(result: OfflineResult) -> str:
     parts = [result.verdict.value]
+    if result.document in ("print", "copy"):
+        parts.append("printable credential" if result.document == "print" else "annotated copy")
     if result.claims is not None:
         claims = result.claims
         parts.append(f"{claims.lic} v{claims.ver} ({claims.knd}, {claims.iss})")
+    if result.copy is not None:
+        parts.append(f"grant {result.copy.gid} not checkable offline")
     parts.append(f"unchecked: {', '.join(result.unchecked) or '-'}")
     if result.status_list_age is not None:
         parts.append(f"status list {result.status_list_age} s old")

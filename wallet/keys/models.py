@@ -11,10 +11,12 @@ __all__ = ["KeyStatus", "KeyUse", "SigningKey"]
 
 
 class KeyUse(StrEnum):
-    """What a key signs: a province's seal, the platform's QR tokens, the trust list."""
+    """What a key signs: a province's seal, the platform's QR tokens, annotated copies,
+    the trust list."""
 
     SEAL = "seal"
     PRESENTATION = "presentation"
+    COPY = "copy"
     ROOT = "root"
 
 

@@ -37,7 +37,12 @@ from wallet.uow import UnitOfWork
 
 __all__ = ["ActiveKey", "KeyStore", "seal_province"]
 
-_KID_PREFIX = {KeyUse.SEAL: "seal", KeyUse.PRESENTATION: "pres", KeyUse.ROOT: "root"}
+_KID_PREFIX = {
+    KeyUse.SEAL: "seal",
+    KeyUse.PRESENTATION: "pres",
+    KeyUse.COPY: "copy",
+    KeyUse.ROOT: "root",
+}
 _MAX_CACHED = 256
 _MAX_REASON = 200
 
@@ -70,7 +75,7 @@ def _slot(use: str, division: str | None) -> tuple[KeyUse, str | None, str]:
         key_use = KeyUse(use)
     except ValueError:
         raise ValidationFailed(
-            "use must be seal, presentation or root",
+            "use must be seal, presentation, copy or root",
             errors=[{"field": "use", "rule": "choice"}],
         ) from None
     if key_use is KeyUse.SEAL:
@@ -177,14 +182,18 @@ class KeyStore:
         return await self.repository.add(uow, key)
 
     async def init(self, uow: UnitOfWork, provinces: Sequence[str]) -> list[SigningKey]:
-        """Ensure an active root key, presentation key and seal key per province.
+        """Ensure an active root key, presentation key, copy key and seal key per province.
 
         Idempotent: existing active keys are kept, missing ones created. Returns
-        the active key of every slot asked for (root, presentation, then the
+        the active key of every slot asked for (root, presentation, copy, then the
         seal keys in the order given). Each province must be a province-level
         division code (``xx0000``).
         """
-        slots = [_slot(KeyUse.ROOT, None), _slot(KeyUse.PRESENTATION, None)]
+        slots = [
+            _slot(KeyUse.ROOT, None),
+            _slot(KeyUse.PRESENTATION, None),
+            _slot(KeyUse.COPY, None),
+        ]
         seen: set[str] = set()
         for province in provinces:
             slot = _slot(KeyUse.SEAL, province)

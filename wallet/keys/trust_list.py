@@ -59,6 +59,7 @@ TRUST_LIST_TYPE: Final = "rtel-trust-list"
 ISSUER: Final = "rtel-wallet"
 RETIRED_KEY_FLOOR: Final[Mapping[KeyUse, timedelta]] = {
     KeyUse.PRESENTATION: timedelta(days=7),
+    KeyUse.COPY: timedelta(days=90),
     KeyUse.ROOT: timedelta(days=7),
     KeyUse.SEAL: timedelta(0),
 }

@@ -32,6 +32,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -160,6 +161,12 @@ class _SealJob:
     documents: list[bytes] = field(repr=False)
 
 
+def _ignore_interrupts() -> None:
+    """Worker-process start: Ctrl-C reaches the whole process group, but only the
+    importing process decides what it means (stop after the current batch)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _seal_chunk(job: _SealJob) -> list[str]:
     """Worker-process side: seal each document with the job's key."""
     sm2 = sm2_backend(job.backend)
@@ -208,7 +215,9 @@ class Sealer:
             return [seal_document(d, key.private_key, self.sm2) for d in documents]
         if self._pool is None:
             # spawn, not fork: this process runs an event loop and database connections.
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=get_context("spawn"), initializer=_ignore_interrupts
+            )
         parts = min(self.workers, len(documents))
         size = -(-len(documents) // parts)
         jobs = [
@@ -242,6 +251,10 @@ class ImportStats:
     batches: int = 0
     row_by_row: int = 0
     seconds: float = 0.0
+    last_line: int = 0
+    """The last line of the source applied (the end of the last batch)."""
+    interrupted: bool = False
+    """The run stopped early, between two batches, when asked to (``stop``)."""
 
     @property
     def rate(self) -> float:
@@ -371,6 +384,7 @@ class _Importer:
         if checked.valid:
             rejects += await self._apply(checked)
         self.stats.read += checked.read
+        self.stats.last_line = checked.last
         self.stats.batches += 1
         self.stats.rejected += len(rejects)
         for line, problems, body in sorted(rejects, key=lambda r: r[0]):
@@ -663,13 +677,17 @@ async def import_rows(
     batch_size: int = DEFAULT_BATCH,
     workers: int = 0,
     progress: Callable[[ImportStats], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> ImportStats:
     """Import ``rows`` through ``registry`` in batches of ``batch_size``; the run's counts.
 
     ``source`` names the file in audit entries; ``workers`` seal in that many
     worker processes (0: in this process); ``progress`` is called after
-    every batch. Rows are read lazily: the next batch is read and checked
-    while the current one is written, so at most two batches are in memory.
+    every batch. ``stop`` is asked after every batch: when it answers true
+    the run ends there, with ``interrupted`` set and ``last_line`` the last
+    line applied (a rerun of the same rows finds those unchanged and goes on).
+    Rows are read lazily: the next batch is read and checked while the
+    current one is written, so at most two batches are in memory.
     Errors of ``rows`` itself (an unreadable file) propagate; the batches
     before them stay applied.
     """
@@ -707,6 +725,9 @@ async def import_rows(
                 stats.seconds = time.perf_counter() - started
                 if progress is not None:
                     progress(stats)
+                if stop is not None and stop():
+                    stats.interrupted = True
+                    break
         finally:
             producer.cancel()
             with contextlib.suppress(asyncio.CancelledError):

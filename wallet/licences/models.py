@@ -120,8 +120,11 @@ class StatusListCounter(Model):
 class OutboxEvent(Model):
     """An event written in the same transaction as the change it reports.
 
-    The aggregation worker pushes pending events to the ministry and marks
-    them sent; failures keep ``last_error`` and a later ``next_attempt_at``.
+    The aggregation worker (:mod:`wallet.aggregation`) puts pending events
+    into batches (``batch_id``), pushes them to the ministry and stamps
+    ``sent_at`` when the ministry acknowledges; failures keep their
+    ``failure_reason`` (a short code), ``last_error`` and a later
+    ``next_attempt_at``.
     """
 
     id = fields.BigIntField(primary_key=True)
@@ -133,6 +136,8 @@ class OutboxEvent(Model):
     next_attempt_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True, db_index=True)
     last_error = fields.CharField(max_length=512, default="")
+    batch_id = fields.UUIDField(null=True, db_index=True)
+    failure_reason = fields.CharField(max_length=32, default="")
 
     class Meta:
         table = "outbox_event"

@@ -57,6 +57,25 @@ class LicenceRepository:
             .first()
         )
 
+    async def versions(self, uow: UnitOfWork, licence_id: uuid.UUID) -> list[LicenceVersion]:
+        """Every version of the licence, newest first."""
+        return (
+            await LicenceVersion.filter(licence_id=licence_id)
+            .using_db(uow.conn)
+            .order_by("-version")
+        )
+
+    async def status_changes(
+        self, uow: UnitOfWork, licence_id: uuid.UUID, limit: int
+    ) -> list[StatusChange]:
+        """The licence's status changes, newest first; at most ``limit``."""
+        return (
+            await StatusChange.filter(licence_id=licence_id)
+            .using_db(uow.conn)
+            .order_by("-id")
+            .limit(limit)
+        )
+
     async def save(
         self, uow: UnitOfWork, licence: Licence, *, fields: Sequence[str] | None = None
     ) -> None:

@@ -23,6 +23,7 @@ from tortoise.exceptions import OperationalError
 from wallet.clock import Clock
 from wallet.db import map_storage_errors
 from wallet.errors import Unavailable
+from wallet.metrics import VERDICTS
 from wallet.officers.service import OfficerSession
 from wallet.uow import read_only
 from wallet.verification.coalesce import Coalescer
@@ -66,7 +67,8 @@ class VerificationLog:
         """Record a verification durably (database or spool) or raise :class:`Unavailable`.
 
         The caller answers only after this returns: a verdict nobody can
-        account for is never given.
+        account for is never given. A recorded verdict is counted
+        (:data:`wallet.metrics.VERDICTS`).
         """
         row = (
             uuid.uuid4(),
@@ -85,6 +87,7 @@ class VerificationLog:
                 "database: the verification cannot be recorded (the local spool failed too)",
                 dependency="database",
             )
+        VERDICTS.labels(mode=mode, verdict=verdict.value).inc()
 
     async def _store(self, batch: list[SpoolRow]) -> list[bool]:
         """Store the rows of ``batch``: one insert, else the spool; whether they are durable."""

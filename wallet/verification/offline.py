@@ -9,6 +9,13 @@ signed ``knd`` and ``iss`` agree with the registry (``claims``); live status
 comes only from the last status list, and only for offline credentials (they
 carry ``idx``). The result names the checks it could not make and the age of
 its status list.
+
+A printable credential (``rtel-print``) or an annotated copy (``rtel-copy``)
+gets the same token checks (a copy under a copy key); neither carries a
+status list index, so offline their status is never read and the verdict of
+an authentic one is ``status_unavailable`` (a valid verdict needs a live
+status). For a copy the grant cannot be checked either: ``grant_live`` is
+``None`` and ``grant`` is listed among the checks not made.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from wallet.crypto import SM2Backend
 from wallet.identifiers import province_division
 from wallet.keys.trust_list import TrustList
 from wallet.licences.status import LiveStatus
-from wallet.presentation.tokens import Claims
+from wallet.presentation.tokens import Claims, CopyClaims, DocumentKind
 from wallet.verification.status_list import StatusList
 from wallet.verification.verdict import (
     ClaimsCheck,
@@ -42,6 +49,10 @@ class OfflineResult:
     claims: Claims | None
     unchecked: tuple[str, ...]
     status_list_age: int | None
+    document: DocumentKind | None = None
+    copy: CopyClaims | None = None
+    grant_live: None = None
+    """Never known offline (``grant`` is then among ``unchecked``)."""
 
 
 def verify_offline(
@@ -55,9 +66,14 @@ def verify_offline(
     """
     checked = check_token(qr, trust, now, sm2)
     claims = checked.presentation.claims if checked.presentation else None
+    document = checked.presentation.document if checked.presentation else None
     offline = checked.presentation is not None and checked.presentation.offline
+    paper = document in ("print", "copy")
     unchecked: list[str] = ["totp"] if offline else []
-    unchecked += ["replay", "version", "claims"]
+    # A paper is scanned many times by design: replay is no check for it.
+    unchecked += ["version", "claims"] if paper else ["replay", "version", "claims"]
+    if document == "copy":
+        unchecked.append("grant")
     live = None
     if (
         claims is not None
@@ -84,4 +100,5 @@ def verify_offline(
         claims=ClaimsCheck.UNCHECKED,
     )
     age = now - status_list.issued_at if status_list is not None else None
-    return OfflineResult(decision.verdict, claims, tuple(unchecked), age)
+    copy = checked.presentation.copy if checked.presentation and checked.verdict is None else None
+    return OfflineResult(decision.verdict, claims, tuple(unchecked), age, document, copy)

@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from wallet.db import map_storage_errors
 from wallet.errors import RateLimited, Unavailable
 from wallet.licences.status import LiveStatus, cache_key, parse_entry
+from wallet.metrics import STATUS_CACHE_READS
 from wallet.officers.service import OfficerSession
 from wallet.verification.coalesce import Coalescer
 
@@ -106,6 +107,7 @@ class CacheProbe:
             )
         )
         if results is None:
+            STATUS_CACHE_READS.labels(result="unavailable").inc()
             return Probe(None, None)
         *counts, previous, raw_status = results
         if limit is not None and max(counts[0], counts[2]) > limit[0]:
@@ -117,7 +119,9 @@ class CacheProbe:
                     log.warning("replay mark of a rate-limited scan not withdrawn")
             raise RateLimited(f"at most {limit[0]} scans per {limit[1]} s", retry_after=limit[1])
         # A pending marker (a change being committed) reads as a miss: the database answers.
-        return Probe(previous is not None and previous != marker, parse_entry(raw_status))
+        status = parse_entry(raw_status)
+        STATUS_CACHE_READS.labels(result="miss" if status is None else "hit").inc()
+        return Probe(previous is not None and previous != marker, status)
 
     async def _batch(self, batch: list[_ProbeRequest]) -> list[list[Any] | None]:
         """The probes of ``batch`` in one pipeline; ``None`` for each if the cache fails."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -12,7 +12,14 @@ from wallet.schemas import KIND_PATTERN
 from wallet.verification.service import Outcome
 from wallet.verification.verdict import Verdict
 
-__all__ = ["LicenceSeen", "LookupIn", "LookupOut", "VerificationIn", "VerificationOut"]
+__all__ = [
+    "CopySeen",
+    "LicenceSeen",
+    "LookupIn",
+    "LookupOut",
+    "VerificationIn",
+    "VerificationOut",
+]
 
 
 class VerificationIn(BaseModel):
@@ -45,13 +52,43 @@ class LicenceSeen(BaseModel):
     )
 
 
+class CopySeen(BaseModel):
+    """What an annotated copy says of itself, once its seal held, and whether its grant lives."""
+
+    copy_id: str = Field(description="`cid`")
+    grant_id: str = Field(description="`gid`, the grant's public id")
+    grant_live: bool | None = Field(
+        description="whether the grant is still live (not revoked, not ended); null when it "
+        "could not be checked (the offline function never can)"
+    )
+    party_uscc: str = Field(description="`aud`, the relying party's USCC")
+    purpose: str = Field(description="`pur`, the purpose code")
+    status_at_issue: str = Field(description="`sta`, the licence's status when the copy was made")
+    fields: dict[str, str] = Field(description="`fld`, the granted fields as the copy states them")
+    issued_at: datetime
+    expires_at: datetime
+
+
 class VerificationOut(BaseModel):
     """The verdict; for an authentic licence, the face the role may see and where its photo is."""
 
     verdict: Verdict = Field(description="one verdict of the closed set (DESIGN §7)")
+    document: Literal["qr", "offline", "print", "copy"] | None = Field(
+        default=None,
+        description="what was checked: an online QR (`rtel-qr`), an offline QR (`rtel-cred~code`), "
+        "a printable credential (`rtel-print`) or an annotated copy (`rtel-copy`); null for a "
+        "lookup or a string that did not parse",
+    )
     licence: LicenceSeen | None
     status_checked_at: datetime | None
     detail: str = ""
+    copy_: CopySeen | None = Field(
+        default=None,
+        alias="copy",
+        description="for an annotated copy whose seal held: its claims and `grant_live`",
+    )
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
     @classmethod
     def of(cls, outcome: Outcome, *, photo: bool = True) -> VerificationOut:
@@ -68,11 +105,26 @@ class VerificationOut(BaseModel):
                 if outcome.face and photo
                 else None,
             )
+        copy = None
+        if outcome.copy is not None and outcome.claims is not None:
+            copy = CopySeen(
+                copy_id=outcome.copy.cid,
+                grant_id=outcome.copy.gid,
+                grant_live=outcome.grant_live,
+                party_uscc=outcome.copy.aud,
+                purpose=outcome.copy.pur,
+                status_at_issue=outcome.copy.sta,
+                fields=dict(outcome.copy.fld),
+                issued_at=datetime.fromtimestamp(outcome.claims.iat, UTC),
+                expires_at=datetime.fromtimestamp(outcome.claims.exp, UTC),
+            )
         return cls(
             verdict=outcome.verdict,
+            document=outcome.document,
             licence=licence,
             status_checked_at=outcome.status_checked_at,
             detail=outcome.detail,
+            copy=copy,
         )
 
 

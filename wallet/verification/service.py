@@ -21,6 +21,13 @@ The scan path is built to cost little more than its signature check:
   the cache or on disk. The status is read live for every scan regardless.
 * log rows are written by group commit (:mod:`wallet.verification.log`).
 
+A printable credential (``rtel-print``) and an annotated copy
+(``rtel-copy``) go through the same token checks (a copy under a copy key)
+and the same status and registry checks, without the replay check: a paper
+is scanned many times by design. For a copy the answer adds whether its grant
+is still live (:class:`GrantLiveness`, given by the sharing package) and
+shows only the fields the copy carries.
+
 Database reads on this path are bounded (:data:`~wallet.verification.trust.DB_TIMEOUT`)
 and their outages, translated by :func:`wallet.db.map_storage_errors`, become
 check results (``None``, unknown), never a 500.
@@ -36,7 +43,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import orjson
 from redis.asyncio import Redis
@@ -53,9 +60,10 @@ from wallet.licences.repository import LicenceRepository
 from wallet.licences.schemas import SearchIn
 from wallet.licences.service import Registry
 from wallet.licences.status import LiveStatus, read_cached_status, refill_status, take_lease
+from wallet.metrics import STATUS_CACHE_READS
 from wallet.officers.service import OfficerSession
 from wallet.presentation.service import kind_code
-from wallet.presentation.tokens import Claims
+from wallet.presentation.tokens import Claims, CopyClaims, DocumentKind, ParsedPresentation
 from wallet.totp import verify_offline_code
 from wallet.uow import UnitOfWork
 from wallet.vault import Vault, mask_id_number
@@ -78,7 +86,7 @@ from wallet.verification.verdict import (
     status_verdict,
 )
 
-__all__ = ["Outcome", "Verifier"]
+__all__ = ["GrantLiveness", "Outcome", "Verifier"]
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +98,25 @@ PHOTO_WINDOW: Final = 600
 SEED_CONTEXT: Final = "activation.totp_seed"
 
 
+class GrantLiveness(Protocol):
+    """Whether the grant behind an annotated copy is still live (the sharing package's answer).
+
+    Live: it exists for the licence, is not revoked and has not ended. ``None``
+    when that cannot be read (an outage): the answer then says the grant
+    could not be checked.
+    """
+
+    async def grant_live(self, uow: UnitOfWork, grant_id: str, ref: str) -> bool | None: ...
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """The answer to an officer: a verdict, and what the officer may see."""
+    """The answer to an officer: a verdict, and what the officer may see.
+
+    ``document`` says what was checked (``None`` for a lookup); ``claims``
+    are the token's once its signature held; ``copy`` and ``grant_live`` are
+    set for an annotated copy (``grant_live`` ``None``: not checked).
+    """
 
     verdict: Verdict
     licence_ref: str | None = None
@@ -101,6 +125,10 @@ class Outcome:
     face: dict[str, Any] = field(default_factory=dict)
     status_checked_at: datetime | None = None
     detail: str = ""
+    document: DocumentKind | None = None
+    claims: Claims | None = None
+    copy: CopyClaims | None = None
+    grant_live: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,12 +167,14 @@ class Verifier:
         cache: Redis,
         clock: Clock,
         vault: Vault,
+        grants: GrantLiveness | None = None,
         scans_per_minute: int = 120,
         lookups_per_hour: int = 20,
     ) -> None:
         self.trust_list, self.probe, self.log, self.records = trust_list, probe, log, records
         self.licences, self.activations, self.claims = licences, activations, claims
         self.registry, self.cache, self.clock, self.vault = registry, cache, clock, vault
+        self.grants = grants
         self.scan_limit = (scans_per_minute, 60)
         # Lookups reveal data without the holder's action: limited much more tightly.
         self.lookup_limit = (lookups_per_hour, 3600)
@@ -168,7 +198,12 @@ class Verifier:
             decision = decide(
                 checked.verdict or Verdict.MALFORMED, today=today, token_detail=checked.detail
             )
-            return await self._answer(officer, "scan", None, decision)
+            document = presentation.document if presentation is not None else None
+            mode: str = document if document in ("print", "copy") else "scan"
+            outcome = await self._answer(officer, mode, None, decision)
+            return replace(outcome, document=document)
+        if presentation.document in ("print", "copy"):
+            return await self._verify_paper(uow, presentation, officer)
         claims = presentation.claims
         code = CodeCheck.NOT_OFFLINE
         if presentation.code is not None:
@@ -206,7 +241,56 @@ class Verifier:
             live=live,
             claims=check,
         )
-        return await self._answer(officer, mode, token_id, decision, claims.lic, claims.ver, record)
+        outcome = await self._answer(
+            officer, mode, token_id, decision, claims.lic, claims.ver, record
+        )
+        return replace(outcome, document=presentation.document, claims=claims)
+
+    async def _verify_paper(
+        self, uow: UnitOfWork, presentation: ParsedPresentation, officer: OfficerSession
+    ) -> Outcome:
+        """A printable credential or an annotated copy whose token checks passed.
+
+        No replay check (a paper is scanned again and again) and no TOTP: the
+        live status and the registry's record decide, as for an online QR.
+        For a copy, whether its grant is live is added, and the face is cut
+        down to the fields the copy carries.
+        """
+        claims, copy = presentation.claims, presentation.copy
+        document = presentation.document
+        await self.probe.rate_limit(officer, "scan", self.scan_limit)
+        live = await self.live_status(uow, claims.lic)
+        check, record = await self._registry_record(uow, claims.lic, claims.ver, live, claims)
+        decision = decide(
+            None,
+            today=self.clock.now().date(),
+            replay=Replay.UNCHECKED,  # by design: the same paper is scanned many times
+            version=claims.ver,
+            live=live,
+            claims=check,
+        )
+        grant_live: bool | None = None
+        if copy is not None:
+            grant_live = await self._grant_live(uow, copy.gid, claims.lic)
+            if record is not None:
+                face = {k: v for k, v in record.face.items() if k in copy.fld}
+                record = replace(record, face=face)
+        token_id = f"{'c' if copy else 'p'}:{claims.jti}"
+        outcome = await self._answer(
+            officer, document, token_id, decision, claims.lic, claims.ver, record
+        )
+        return replace(outcome, document=document, claims=claims, copy=copy, grant_live=grant_live)
+
+    async def _grant_live(self, uow: UnitOfWork, grant_id: str, ref: str) -> bool | None:
+        """The sharing package's answer; ``None`` without one or in an outage."""
+        if self.grants is None:
+            return None
+        try:
+            async with _bounded():
+                return await self.grants.grant_live(uow, grant_id, ref)
+        except Unavailable:
+            log.warning("grant liveness unavailable (database unreachable)")
+            return None
 
     def forget_trust(self) -> None:
         """Drop the cached trust list (the next verification reloads it)."""
@@ -279,7 +363,7 @@ class Verifier:
         cannot be browsed by ref, and an inspector's lookup shows no photo.
         """
         since = datetime.fromtimestamp(self.clock.timestamp() - PHOTO_WINDOW, UTC)
-        modes = ["scan", "offline"] + (["lookup"] if officer.role == "supervisor" else [])
+        modes = ["scan", "offline", "print"] + (["lookup"] if officer.role == "supervisor" else [])
         async with _bounded():
             seen = await self.records.verified_by(
                 uow, officer.officer_id, ref, since, [v.value for v in AUTHENTIC], modes
@@ -308,9 +392,11 @@ class Verifier:
         try:
             with map_storage_errors("cache"):
                 cached = await read_cached_status(self.cache, ref)
+            STATUS_CACHE_READS.labels(result="miss" if cached is None else "hit").inc()
             if cached is not None:
                 return cached
         except Unavailable:
+            STATUS_CACHE_READS.labels(result="unavailable").inc()
             log.warning("status cache unavailable; reading the database")
         return await self._stored_status(uow, ref)
 

@@ -147,13 +147,22 @@ class TokenCheck:
 def check_token(
     qr: str, trust: TrustList, now: int, sm2: SM2Backend, skew: int = CLOCK_SKEW
 ) -> TokenCheck:
-    """Parse, find the key, check the signature and the time window."""
+    """Parse, find the key, check the signature and the time window.
+
+    The same checks for every kind of string (online QR, offline QR,
+    printable credential, annotated copy); only the key's use differs (a
+    copy key for a copy) and the longest lifetime, which parsing enforces.
+    Past ``exp`` the answer is ``qr_expired`` whatever the kind.
+    """
     try:
         presentation = parse_presentation(qr)
     except jws.MalformedToken as exc:
         return TokenCheck(Verdict.MALFORMED, detail=exc.detail)
     claims = presentation.claims
-    key = trust.key_for(presentation.token.kid, claims.iat, KeyUse.PRESENTATION)
+    # A copy is sealed by a copy key, everything else by a presentation key: a
+    # string signed by a key of the other use names no key trusted for it.
+    use = KeyUse.COPY if presentation.document == "copy" else KeyUse.PRESENTATION
+    key = trust.key_for(presentation.token.kid, claims.iat, use)
     if key is None:
         return TokenCheck(Verdict.UNKNOWN_KEY, presentation, "kid not trusted for this iat")
     try:

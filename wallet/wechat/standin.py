@@ -17,7 +17,9 @@ access token (``GET /cgi-bin/token``, ``POST /cgi-bin/stable_token``)
     seconds; :meth:`StandinState.expire_tokens` invalidates them (40001 next).
 subscribe messages (``POST /cgi-bin/message/subscribe/send``)
     recorded in :attr:`StandinState.messages` (``GET /_standin/messages``);
-    an openid in :attr:`StandinState.refusing` → 43101.
+    an openid in :attr:`StandinState.refusing` → 43101; while
+    :attr:`StandinState.busy_sends` is above zero, each send answers -1 (busy)
+    and counts it down.
 face verification (``POST /cityservice/face/identify/getverifyid`` and
 ``.../queryverifyinfo``)
     every session counts as completed on the phone with ``verify_ret``
@@ -90,6 +92,8 @@ class StandinState:
     token_fetches: int = 0
     messages: list[dict[str, Any]] = field(default_factory=list)
     refusing: set[str] = field(default_factory=set)
+    busy_sends: int = 0
+    """Subscribe sends still to answer -1 (system busy), as WeChat does when it struggles."""
     tokens: dict[str, float] = field(default_factory=dict)
     used_codes: set[str] = field(default_factory=set)
     face_sessions: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -120,6 +124,7 @@ class StandinState:
             self.face_sessions.clear()
             self.face_outcomes.clear()
             self.token_fetches = 0
+            self.busy_sends = 0
 
     # -- the API ---------------------------------------------------------------
 
@@ -196,6 +201,10 @@ class StandinState:
             return _err(47003, "argument invalid")
         if touser in self.refusing:
             return _err(43101, "user refuse to accept the msg")
+        with self.lock:
+            if self.busy_sends > 0:
+                self.busy_sends -= 1
+                return _err(-1, "system error")
         with self.lock:
             self.messages.append(
                 {

@@ -1,0 +1,1 @@
+"""Authority users of the web console: accounts, sessions, CSRF tokens."""

@@ -1,0 +1,1 @@
+"""Operating figures: issuance, activation, data-compliance and aggregation rates."""

@@ -1,0 +1,1 @@
+"""Holder notifications: the subscribe-message ledger and the outbox-driven notifier."""

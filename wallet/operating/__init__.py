@@ -1,0 +1,1 @@
+"""Operating a deployment: the doctor's checks, backups and their restore drill."""
