@@ -12,10 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from httpkit.operations import Operation, Param, json_response, parse_query
-from miniprogram_api.holder_auth import holder_session
+from miniprogram_api.holder_auth import bearer_token, holder_session
 from wallet.claims.errors import LicenceNotFound
 from wallet.documents import render_pdf
-from wallet.errors import NotFound
+from wallet.errors import NotFound, ValidationFailed
 from wallet.jws_payloads import COMPACT_JWS
 from wallet.presentation.render import render_png, render_svg
 from wallet.runtime import Runtime
@@ -66,12 +66,20 @@ class PageQuery(BaseModel):
 
 async def present(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
-    session = await holder_session(request)
-    query = parse_query(request, PresentationQuery)
+    # The hot path: the session from the cache alone, then one statement. A
+    # found activation proves the account exists; otherwise it is checked, so
+    # that a deleted account still answers 401 rather than 404 or 422.
+    device = request.headers.get("x-device-id")
+    account_id = await runtime.accounts.session_account(bearer_token(request), device)
     async with read_only() as uow:
-        shown = await runtime.presenter.present(
-            uow, request.path_params["ref"], session.account_id, session.device_id, query.lifetime
-        )
+        try:
+            query = parse_query(request, PresentationQuery)
+            shown = await runtime.presenter.present(
+                uow, request.path_params["ref"], account_id, device, query.lifetime
+            )
+        except (NotFound, ValidationFailed):
+            await runtime.accounts.require_account(uow, account_id)
+            raise
     headers = {"X-QR-Expires-At": shown.expires_at.isoformat()}
     # Every format mints a new presentation: 201 whichever way it is drawn.
     if query.format == "png":

@@ -108,3 +108,11 @@ def vehicle_bodies(uscc: str, count: int, start: int = 0) -> list[dict[str, Any]
         body["holder"] = {"uscc": uscc}
         bodies.append(body)
     return bodies
+
+
+async def subscribe(http: httpx.AsyncClient, token: str, *templates: str) -> None:
+    """The mini-program reports the subscribe-message templates the user accepted."""
+    answer = await http.post(
+        "/api/v1/subscriptions", json={"accepted": list(templates)}, headers=bearer(token)
+    )
+    assert answer.status_code == 204, answer.text

@@ -215,3 +215,22 @@ def test_the_cli_from_another_directory_makes_no_second_master_key(tmp_path):
     assert str(database) in lost.stderr
     assert not (other / "var").exists()
     assert (home / "var" / "master.key").read_text() == key
+
+
+# -- a Redis Cluster is named by its scheme or by WALLET_REDIS_CLUSTER -----------------
+
+
+def test_a_redis_cluster_is_named_by_scheme_or_setting(monkeypatch):
+    from wallet.cache import is_cluster
+
+    monkeypatch.setenv("WALLET_DEPLOYMENT", "test")
+    monkeypatch.setenv("REDIS_URL", "redis+cluster://10.0.0.1:6379")
+    assert is_cluster(load_settings())
+    monkeypatch.setenv("REDIS_URL", "redis://10.0.0.1:6379")
+    assert not is_cluster(load_settings())
+    monkeypatch.setenv("WALLET_REDIS_CLUSTER", "true")
+    assert is_cluster(load_settings())
+    monkeypatch.setenv("REDIS_URL", "redis+cluster://10.0.0.1:6379/3")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    assert "only database 0" in caught.value.detail

@@ -247,10 +247,26 @@ def _build(settings: Settings, clock: Clock, cache: Redis, master_key: bytes) ->
         faces=faces,
         lifetime_days=settings.print_lifetime_days,
     )
+    templates = NoticeTemplates(
+        status=settings.wechat_status_template_id,
+        version=settings.wechat_version_template_id,
+        expiry=settings.wechat_expiry_template_id,
+        fields=template_fields(settings.wechat_notice_template_fields),
+    )
+    subscriptions = Subscriptions(
+        SubscriptionRepository(),
+        clock,
+        [
+            settings.wechat_claim_template_id,
+            settings.wechat_access_template_id,
+            *templates.all(),
+        ],
+    )
     notifier = ClaimNotifier(
         gateway,
         vault,
         settings.wechat_claim_template_id,
+        subscriptions,
         template_fields(settings.wechat_claim_template_fields),
     )
     claim_service = ClaimService(
@@ -290,21 +306,6 @@ def _build(settings: Settings, clock: Clock, cache: Redis, master_key: bytes) ->
         batch_size=settings.aggregation_batch_size,
         # A lease outlasts a push that runs into its timeout, with room to acknowledge.
         lease=3 * settings.aggregation_timeout + 30,
-    )
-    templates = NoticeTemplates(
-        status=settings.wechat_status_template_id,
-        version=settings.wechat_version_template_id,
-        expiry=settings.wechat_expiry_template_id,
-        fields=template_fields(settings.wechat_notice_template_fields),
-    )
-    subscriptions = Subscriptions(
-        SubscriptionRepository(),
-        clock,
-        [
-            settings.wechat_claim_template_id,
-            settings.wechat_access_template_id,
-            *templates.all(),
-        ],
     )
     notify = NotifyWorker(
         Notifier(

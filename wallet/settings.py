@@ -11,6 +11,7 @@ import re
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Final, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AliasChoices,
@@ -76,7 +77,12 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("REDIS_URL", "WALLET_REDIS_URL"),
-        description="redis://host:port/db; unset means an in-process store (one process only)",
+        description="redis://host:port/db, or redis+cluster://host:port for a Redis Cluster; "
+        "unset means an in-process store (one process only)",
+    )
+    redis_cluster: bool = Field(
+        default=False,
+        description="true: REDIS_URL (redis:// or rediss://) names a node of a Redis Cluster",
     )
     deployment: Literal["standard", "test"] = Field(
         default="standard",
@@ -168,6 +174,13 @@ class Settings(BaseSettings):
     lookup_rate_limit: int = Field(
         default=20, ge=1, description="Lookups per officer (and per device) per hour"
     )
+    verification_retention_months: int = Field(
+        default=24,
+        ge=1,
+        le=600,
+        description="Months of verification log kept on PostgreSQL; older monthly "
+        "partitions are dropped by `wallet maintenance partitions`",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     ministry_url: str = Field(
         default="http://127.0.0.1:8090/ministry/v1/batches",
@@ -229,8 +242,14 @@ class Settings(BaseSettings):
     def _redis_scheme(cls, value: str | None) -> str | None:
         if value in (None, ""):
             return None
+        if value.startswith(("redis+cluster://", "rediss+cluster://")):
+            if urlsplit(value).path.strip("/") not in ("", "0"):
+                raise ValueError("a Redis Cluster has only database 0")
+            return value
         if not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must start with redis://, rediss:// or unix://")
+            raise ValueError(
+                "must start with redis://, rediss://, unix:// or (a cluster) redis+cluster://"
+            )
         return value
 
     @field_validator("metrics_allow")

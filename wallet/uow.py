@@ -11,8 +11,9 @@ one. Both translate storage outages into
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -40,6 +41,19 @@ class UnitOfWork:
     def is_postgres(self) -> bool:
         """Whether the connection speaks PostgreSQL (row locks, ``SKIP LOCKED``)."""
         return self.conn.capabilities.dialect == "postgres"
+
+    async def copy_records(
+        self, table: str, columns: Sequence[str], records: Iterable[Sequence[Any]]
+    ) -> None:
+        """Write ``records`` (tuples in ``columns`` order) into ``table`` with COPY.
+
+        PostgreSQL only; on this transaction's own connection, so the rows
+        commit or roll back with everything else of the unit of work.
+        """
+        if not self.is_postgres:
+            raise RuntimeError("COPY needs PostgreSQL")
+        async with self.conn.acquire_connection() as connection:
+            await connection.copy_records_to_table(table, records=records, columns=list(columns))
 
 
 @asynccontextmanager

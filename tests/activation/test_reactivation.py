@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from tests.api.test_show_and_verify import VERIFY, _active_driver
+from tests.conftest import CLAIM_TEMPLATE
 from tests.factories import authority
-from tests.holder_helpers import DEVICE, bearer
+from tests.holder_helpers import DEVICE, bearer, subscribe
 from tests.verification.conftest import add_officer
 from wallet.activation.models import Activation
 from wallet.audit.models import AuditEntry
@@ -17,6 +18,7 @@ def _url(ref: str) -> str:
 
 async def test_reset_ends_the_activation_and_tells_the_holder(client, rt, holder, standin):
     ref, token, activation = await _active_driver(client, rt)
+    await subscribe(client, token, CLAIM_TEMPLATE)
     officer = await add_officer(client, rt, "21010007")
     offline = (
         f"{activation['offline_credential']}~"

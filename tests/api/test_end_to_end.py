@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 
 from tests.audit.helpers import verify_audit
+from tests.conftest import CLAIM_TEMPLATE
 from tests.factories import authority
 from tests.holder_helpers import (
     DEVICE,
@@ -21,6 +22,7 @@ from tests.holder_helpers import (
     jpeg,
     permit_body,
     sign_in,
+    subscribe,
     vehicle_bodies,
 )
 from wallet.activation.models import Activation
@@ -58,6 +60,8 @@ async def test_a_driver_from_sign_in_to_activation(client, rt, holder, standin):
         f"/api/v1/licences/{ref}/claim", json={"photo": photo}, headers=bearer(token)
     )
     assert claimed.status_code == 201 and claimed.json()["status"] == "pending_review"
+    # The mini-program asks the user to accept the review-result message.
+    await subscribe(client, token, CLAIM_TEMPLATE)
 
     reviewer = await authority(client, rt)
     [pending] = (await reviewer.get("/authority/v1/claims")).json()["items"]

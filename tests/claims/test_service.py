@@ -9,6 +9,7 @@ import uuid
 import pytest
 from PIL import Image
 
+from tests.conftest import CLAIM_TEMPLATE
 from tests.factories import authority
 from tests.holder_helpers import (
     audit_count,
@@ -18,6 +19,7 @@ from tests.holder_helpers import (
     issue,
     jpeg,
     sign_in,
+    subscribe,
 )
 from wallet.accounts.identity import OPENID_CONTEXT
 from wallet.audit.models import AuditEntry
@@ -163,6 +165,7 @@ async def test_another_holders_licence_is_404(client, rt, holder):
 
 async def test_review_approve_notifies_and_lists(client, rt, holder, standin):
     _, ref, token = await _bound_driver(client, rt)
+    await subscribe(client, token, CLAIM_TEMPLATE)
     claim = (
         await client.post(
             f"{LIST}/{ref}/claim", json={"photo": _b64(jpeg())}, headers=bearer(token)
@@ -183,15 +186,29 @@ async def test_review_approve_notifies_and_lists(client, rt, holder, standin):
     assert twice.status_code == 409 and twice.json()["code"] == "claim_not_pending"
     [message] = standin.state.messages
     assert message["touser"] == standin.state.openid("uma")
-    assert message["template_id"] == "tmpl-claim-review"
+    assert message["template_id"] == CLAIM_TEMPLATE
     assert message["data"]["phrase2"] == {"value": "审核通过"}
     listed = (await client.get(LIST, headers=bearer(token))).json()["items"][0]
     assert listed["state"] == "approved" and listed["claim"]["status"] == "approved"
     assert (await caller.get("/authority/v1/claims")).json()["items"] == []
 
 
+async def test_no_review_message_without_a_subscription(client, rt, holder, standin):
+    # WeChat sends a one-time subscribe message only after the user accepted the
+    # template; each acceptance allows one. None accepted: the review goes on, silent.
+    _, ref, token = await _bound_driver(client, rt)
+    claim = await client.post(
+        f"{LIST}/{ref}/claim", json={"photo": _b64(jpeg())}, headers=bearer(token)
+    )
+    caller = await authority(client, rt)
+    approved = await caller.post(f"/authority/v1/claims/{claim.json()['claim_id']}/approve", None)
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    assert standin.state.messages == []
+
+
 async def test_review_reject_then_claim_again(client, rt, holder, standin):
     _, ref, token = await _bound_driver(client, rt)
+    await subscribe(client, token, CLAIM_TEMPLATE)
     claim_id = (
         await client.post(
             f"{LIST}/{ref}/claim", json={"photo": _b64(jpeg())}, headers=bearer(token)
@@ -288,7 +305,7 @@ async def test_the_approved_photo_is_the_licence_photo(client, rt, holder):
 
 async def test_review_message_uses_the_configured_template_keywords(rt, holder, standin):
     fields = template_fields("time=time9,note=thing7,licence=thing2,outcome=phrase1")
-    notifier = ClaimNotifier(rt.gateway, rt.vault, "tmpl-other", fields)
+    notifier = ClaimNotifier(rt.gateway, rt.vault, "tmpl-other", rt.subscriptions, fields)
     openid = standin.state.openid("uma")
     await notifier.claim_reviewed(
         openid_sealed=rt.vault.seal(openid, OPENID_CONTEXT),

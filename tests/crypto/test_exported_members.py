@@ -7,6 +7,7 @@ def test_public_surface_is_listed() -> None:
     assert exported == public
     assert exported == {
         "DEFAULT_UID",
+        "KeyedHmacSM3",
         "SM2Backend",
         "available_backends",
         "hmac_sm3",

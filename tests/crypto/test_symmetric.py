@@ -112,3 +112,14 @@ def test_sm4_gcm_refuses_a_wrong_size_key(key: bytes) -> None:
         sm4_gcm_encrypt(key, b"m")
     with pytest.raises(MalformedKey):
         sm4_gcm_decrypt(key, bytes(40))
+
+
+def test_keyed_hmac_sm3_is_hmac_sm3_each_time():
+    from wallet.crypto import KeyedHmacSM3
+
+    key = bytes(range(32))
+    keyed = KeyedHmacSM3(key)
+    for data in (b"", b"abc", b"resident_id:110101199003070038" * 5, b"abc"):
+        assert keyed.mac(data) == hmac_sm3(key, data)
+    assert keyed.mac(b"abc") != KeyedHmacSM3(bytes(32)).mac(b"abc")
+    assert "0001" not in repr(keyed)

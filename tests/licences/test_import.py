@@ -42,6 +42,7 @@ from wallet.licences.seal import verify_seal
 from wallet.licences.service import Registry
 from wallet.licences.status import read_cached_status
 from wallet.uow import UnitOfWork, read_only, unit_of_work
+from wallet.vault.service import ColumnSealer
 
 KINDS = ("qualification", "transport_cert", "business_permit", "taxi_driver", "ridehail_transport")
 
@@ -565,8 +566,9 @@ async def test_sealing_in_worker_processes(keyed, tmp_path):
     assert stats.created == 6
     for body in rows:
         await check_sealed(rt, await licence_of(rt, body), body)
-    shown = repr(importer._SealJob("tongsuo", b"k" * 32, [b"doc"]))
-    assert "kkkk" not in shown and "doc" not in shown
+    column = ColumnSealer("v1", b"c" * 16, DOCUMENT_CONTEXT)
+    shown = repr(importer._SealJob("tongsuo", b"k" * 32, [b"the-body"], column))
+    assert "kkkk" not in shown and "the-body" not in shown and "cccc" not in shown
 
 
 def test_shown_values_are_masked():
@@ -644,3 +646,120 @@ async def test_cli_end_to_end(keyed, settings, tmp_path):
     assert code == 1 and "unknown column 'colour'" in err
     code, _, err = await _cli(settings, "import", str(tmp_path / "nothing.jsonl"))
     assert code == 1 and "cannot read" in err
+
+
+async def stored_tables(rt) -> dict[str, dict[Any, dict[str, Any]]]:
+    """Every column of every table an import writes, keyed by natural keys: random ids and
+    refs replaced by the keys they stand for, sealed values opened, seals verified then left
+    out (an SM2 signature is randomised)."""
+    vault = rt.vault
+    persons = {p["id"]: p for p in await Person.all().values()}
+    enterprises = {e["id"]: e for e in await Enterprise.all().values()}
+    vehicles = {v["id"]: v for v in await Vehicle.all().values()}
+    licences = {lic["id"]: lic for lic in await Licence.all().values()}
+    person_key = {i: p["id_number_index"] for i, p in persons.items()}
+    enterprise_key = {i: e["uscc"] for i, e in enterprises.items()}
+    vehicle_key = {i: (v["plate_number"], v["plate_colour"]) for i, v in vehicles.items()}
+    licence_key = {i: (lic["kind"], lic["number_index"]) for i, lic in licences.items()}
+    by_ref = {lic["ref"]: licence_key[i] for i, lic in licences.items()}
+    out: dict[str, dict[Any, dict[str, Any]]] = {}
+    out["person"] = {
+        p["id_number_index"]: p
+        | {
+            "id": None,
+            "id_number_sealed": vault.open(p["id_number_sealed"], "person.id_number"),
+            "name_sealed": vault.open(p["name_sealed"], "person.name"),
+        }
+        for p in persons.values()
+    }
+    out["enterprise"] = {
+        e["uscc"]: e | {"id": None, "legal_rep_id": person_key.get(e["legal_rep_id"])}
+        for e in enterprises.values()
+    }
+    out["vehicle"] = {
+        vehicle_key[i]: v | {"id": None, "enterprise_id": enterprise_key[v["enterprise_id"]]}
+        for i, v in vehicles.items()
+    }
+    out["licence"] = {
+        licence_key[i]: lic
+        | {
+            "id": None,
+            "ref": None,
+            "holder_person_id": person_key.get(lic["holder_person_id"]),
+            "holder_enterprise_id": enterprise_key.get(lic["holder_enterprise_id"]),
+            "vehicle_id": vehicle_key.get(lic["vehicle_id"]),
+        }
+        for i, lic in licences.items()
+    }
+    keys = {k.kid: bytes.fromhex(k.public_key) for k in await SigningKey.all()}
+    out["licence_version"] = {}
+    for v in await LicenceVersion.all().values():
+        document = vault.open(v["document_sealed"], DOCUMENT_CONTEXT)
+        assert verify_seal(document.encode(), v["seal"], keys[v["seal_kid"]], rt.sm2)
+        key = (licence_key[v["licence_id"]], v["version"])
+        out["licence_version"][key] = v | {
+            "id": None,
+            "licence_id": None,
+            "document_sealed": document,
+            "seal": None,
+        }
+    out["outbox_event"] = {}
+    for e in await OutboxEvent.all().values():
+        key = (by_ref[e["licence_ref"]], e["payload"]["version"])
+        assert e["payload"]["ref"] == e["licence_ref"]
+        out["outbox_event"][key] = e | {
+            "id": None,
+            "licence_ref": None,
+            "payload": e["payload"] | {"ref": None},
+        }
+    return out
+
+
+async def test_bulk_writes_store_what_the_model_path_stores(keyed, tmp_path):
+    """The batch path writes new rows from plain tuples (COPY on PostgreSQL): every stored
+    value equals what the per-row path stores through the models, for new licences and
+    holders and for later versions that rename holders and move a vehicle."""
+    rt = keyed
+    clock = FixedClock(datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
+    registry = Registry(
+        rt.vault, rt.keys, rt.sm2, rt.cache, clock, LicenceRepository(), HolderRepository()
+    )
+    first = bodies(15, seed=21)
+    first[0]["reason"] = "首次发证"
+    first[0]["serial"] = "2024000000000123"
+    first[0]["issued_at"] = "2024-03-01T08:00:00+08:00"
+    later = []
+    for body in first[:10]:
+        nxt = copy.deepcopy(body) | {"version": 2, "change_type": "change"}
+        if "name" in nxt["face"]:
+            nxt["face"]["name"] = "李更名"
+        if "operator_name" in nxt["face"]:
+            nxt["face"]["operator_name"] = "示例更名运输有限公司"
+        later.append(nxt)
+    vehicle = next(b for b in later if b["kind"] == "transport_cert")
+    vehicle["holder"] = {"uscc": version_body("business_permit", seed=98)["face"]["uscc"]}
+
+    class Rollback(Exception):
+        pass
+
+    with pytest.raises(Rollback):
+        async with in_transaction() as conn:
+            uow = UnitOfWork(conn)
+            for body in first + later:
+                await registry.upsert_version(uow, VersionIn.model_validate(body), actor="import")
+            per_row = await stored_tables(rt)
+            raise Rollback
+    assert await Licence.all().count() == 0
+    stats = await import_file(registry, write_jsonl(tmp_path / "a.jsonl", first), batch_size=6)
+    assert (stats.created, stats.row_by_row) == (15, 0)
+    stats = await import_file(registry, write_jsonl(tmp_path / "b.jsonl", later), batch_size=6)
+    assert (stats.created, stats.row_by_row) == (10, 0)
+    batch = await stored_tables(rt)
+    assert {t: len(rows) for t, rows in batch.items()} == {
+        t: len(rows) for t, rows in per_row.items()
+    }
+    assert len(batch["licence_version"]) == 25
+    for table, rows in per_row.items():
+        assert batch[table].keys() == rows.keys(), table
+        for key, expected in rows.items():
+            assert batch[table][key] == expected, (table, key)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 from tests.factories import authority, version_body
 from wallet.errors import Unavailable
@@ -52,6 +53,9 @@ def _pausing_before_status_write(
                 await before()
             return await super().execute_command(*args, **options)
 
+    if isinstance(cache, RedisCluster):  # a cluster client has no single pool: a new client
+        node = cache.get_default_node()
+        return Pausing(host=node.host, port=node.port)
     return Pausing(connection_pool=cache.connection_pool)
 
 
@@ -72,7 +76,8 @@ async def test_a_refill_that_read_the_old_status_never_overwrites_a_change(clien
         )
         assert response.status_code == 200, response.text
 
-    monkeypatch.setattr(rt.verifier, "cache", _pausing_before_status_write(rt.cache, ref, suspend))
+    pausing = _pausing_before_status_write(rt.cache, ref, suspend)
+    monkeypatch.setattr(rt.verifier, "cache", pausing)
     async with read_only() as uow:
         seen = await rt.verifier.live_status(uow, ref)
     # The refill read the row before the change: true when read, but it must not stay.
@@ -81,6 +86,8 @@ async def test_a_refill_that_read_the_old_status_never_overwrites_a_change(clien
     cached = await read_cached_status(rt.cache, ref)
     assert cached is not None and cached.status == "suspended"
     monkeypatch.undo()
+    if isinstance(pausing, RedisCluster):
+        await pausing.aclose()  # its own client (on a cluster)
     async with read_only() as uow:
         live = await rt.verifier.live_status(uow, ref)
     assert live is not None and live.status == "suspended"

@@ -7,10 +7,8 @@ import os
 import sys
 from datetime import datetime
 
-import httpx
 import orjson
 
-from tests.holder_helpers import bearer
 from wallet.clock import FixedClock, utc_now
 from wallet.notifications.repository import NotificationRepository, OutboxReader
 from wallet.notifications.service import Notifier, RetryPolicy
@@ -36,13 +34,6 @@ def worker(
         retry=retry,
     )
     return NotifyWorker(notifier, rt.gateway, rt.vault), clock
-
-
-async def subscribe(http: httpx.AsyncClient, token: str, *templates: str) -> None:
-    answer = await http.post(
-        "/api/v1/subscriptions", json={"accepted": list(templates)}, headers=bearer(token)
-    )
-    assert answer.status_code == 204, answer.text
 
 
 RUNNER = """

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import orjson
 
-from tests.holder_helpers import bearer, driver_body, identity_of, issue, sign_in
-from tests.notifications.helpers import STATUS, run_wallet, subscribe
+from tests.holder_helpers import bearer, driver_body, identity_of, issue, sign_in, subscribe
+from tests.notifications.helpers import STATUS, run_wallet
 from wallet.licences.schemas import StatusIn
 from wallet.runtime import Runtime
 from wallet.settings import Settings

@@ -16,9 +16,10 @@ from tests.holder_helpers import (
     issue,
     permit_body,
     sign_in,
+    subscribe,
     vehicle_bodies,
 )
-from tests.notifications.helpers import EXPIRY, STATUS, VERSION, subscribe, worker
+from tests.notifications.helpers import EXPIRY, STATUS, VERSION, worker
 from wallet.licences.models import OutboxEvent
 from wallet.licences.schemas import StatusIn, VersionIn
 from wallet.notifications.messages import CHINA

@@ -155,6 +155,16 @@ async def test_redis_in_cluster_mode_fails(keyed, settings):
     assert not cache.ok and "cluster mode" in cache.detail
 
 
+async def test_a_redis_cluster_named_as_one_passes_and_a_standalone_one_fails(keyed, settings):
+    named = settings.model_copy(update={"redis_url": "redis+cluster://10.0.0.1:6379"})
+    cache = by_name(await run(named, cache=ClusterNode()))["cache"]
+    assert cache.ok and "a Redis Cluster" in cache.detail
+    flag = settings.model_copy(update={"redis_url": "redis://10.0.0.1:6379", "redis_cluster": True})
+    assert by_name(await run(flag, cache=ClusterNode()))["cache"].ok
+    standalone = by_name(await run(named, cache=StubCache()))["cache"]
+    assert not standalone.ok and "standalone" in standalone.detail
+
+
 def production(settings, **changes):
     """A standard deployment on services (PostgreSQL named, Redis set), WeChat face checks."""
     values = {

@@ -183,6 +183,23 @@ class AccountService:
             raise SessionRequired("the account no longer exists: sign in again")
         return HolderSession(account_id, person_id, device)
 
+    async def session_account(self, token: str, device_id: str | None) -> uuid.UUID:
+        """The account of a bearer token, from the cache alone (no query).
+
+        For hot paths whose own query can only succeed for an existing account
+        (a row that references it): they call :meth:`require_account` when
+        that query finds nothing. Same checks and order as :meth:`session`
+        otherwise (422 for a malformed device id, then 401).
+        """
+        check_device_id(device_id)
+        return await self.sessions.account_id(token)
+
+    async def require_account(self, uow: UnitOfWork, account_id: uuid.UUID) -> None:
+        """:class:`SessionRequired` when the account no longer exists."""
+        exists, _ = await self.accounts.person_of(uow, account_id)
+        if not exists:
+            raise SessionRequired("the account no longer exists: sign in again")
+
     async def renew(self, uow: UnitOfWork, token: str) -> SessionOut:
         """Rotate the session token; the old one stops working."""
         fresh = await self.sessions.renew(token, self.clock.timestamp())

@@ -3,14 +3,15 @@
 Each method runs on the caller's unit of work (a transaction, or
 :func:`wallet.uow.read_only` for reads). The verifier reads an active
 licence's TOTP seed through :meth:`ActivationRepository.active_seed`, the
-presenter the activation it shows through
-:meth:`ActivationRepository.active_for`.
+presenter what a QR needs (activation, licence and active kid, one
+statement) through :meth:`ActivationRepository.showing`.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Literal
 
@@ -23,11 +24,41 @@ from wallet.claims.schemas import WalletState
 from wallet.licences.models import Licence
 from wallet.uow import UnitOfWork
 
-__all__ = ["ACTIVE", "ActivationRepository", "HolderScope", "ListingRepository"]
+__all__ = ["ACTIVE", "ActivationRepository", "HolderScope", "ListingRepository", "Showing"]
 
 ACTIVE: Final = "active"
 HolderScope = Literal["person", "enterprise", "both"]
 """Whose licences a listing page shows: the person's, the enterprises', or both."""
+
+# The presenter's one query per QR: the account's active activation of the
+# licence, the licence's columns the QR names, and the kid of the signing
+# slot's active key read in the same statement (so a rotation or revocation
+# committed by any process is seen by the next QR, at no extra round trip).
+_SHOWING: Final = (
+    'SELECT a."device_id", l."ref", l."kind", l."issuer_division", l."version", l."status", '
+    '(SELECT k."kid" FROM "signing_key" k WHERE k."active_slot" = {slot}) AS "kid" '
+    'FROM "activation" a JOIN "licence" l ON l."id" = a."licence_id" '
+    'WHERE l."ref" = {ref} AND a."account_id" = {account} AND a."status" = \'active\' LIMIT 1'
+)
+_SHOWING_SQL: Final = {
+    "postgres": _SHOWING.format(slot="$1", ref="$2", account="$3"),
+    "sqlite": _SHOWING.format(slot="?", ref="?", account="?"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Showing:
+    """What a QR of an active licence needs: the activation's device, the licence's
+    ref, kind, issuer division, current version and status, and the active kid of
+    the signing slot asked for (None when the slot is empty)."""
+
+    device_id: str
+    ref: str
+    kind: str
+    issuer_division: str
+    version: int
+    status: str
+    kid: str | None
 
 
 class ActivationRepository:
@@ -57,6 +88,31 @@ class ActivationRepository:
             .using_db(uow.conn)
             .select_related("licence")
             .first()
+        )
+
+    async def showing(
+        self, uow: UnitOfWork, ref: str, account_id: uuid.UUID, key_slot: str
+    ) -> Showing | None:
+        """The active activation of licence ``ref`` by ``account_id`` as a :class:`Showing`
+        with the active kid of ``key_slot``, in one statement; None without one.
+
+        An activation's account cannot be deleted (the foreign key restricts it),
+        so a row found also says that the account exists.
+        """
+        sql = _SHOWING_SQL["postgres" if uow.is_postgres else "sqlite"]
+        rows = await uow.conn.execute_query_dict(sql, [key_slot, ref, str(account_id)])
+        if not rows:
+            return None
+        row = rows[0]
+        kid = row["kid"]
+        return Showing(
+            str(row["device_id"]),
+            str(row["ref"]),
+            str(row["kind"]),
+            str(row["issuer_division"]),
+            int(row["version"]),
+            str(row["status"]),
+            None if kid is None else str(kid),
         )
 
     async def active_with_accounts(

@@ -195,10 +195,12 @@ class ActivationService:
         )
         if self.notifier is not None and active:
             kind_name = get_kind(licence.kind).name
-            for sealed in {a.account.openid_sealed for a in active}:
-                uow.after_commit(
-                    _reset_message(self.notifier, sealed, licence.ref, kind_name, reason, now)
-                )
+            accounts = {a.account.id: a.account.openid_sealed for a in active}
+            for account_id, sealed in accounts.items():
+                if await self.notifier.reserve(uow, account_id):
+                    uow.after_commit(
+                        _reset_message(self.notifier, sealed, licence.ref, kind_name, reason, now)
+                    )
         return ReactivationOut(ref=licence.ref, ended=len(active))
 
     async def _licence(self, uow: UnitOfWork, session: HolderSession, ref: str) -> Licence:

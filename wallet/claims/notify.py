@@ -1,20 +1,25 @@
 """Telling holders the outcome of a review, or that the authority reset a licence's
 activation, by WeChat subscribe message.
 
-Sent after the review commits; a failure (the user refused messages,
-WeChat down) is logged, never raised: the outcome is in the listing anyway.
+Only to an account that accepted the template in the mini-program: one
+credit of the subscription ledger is spent in the caller's unit of work
+(:meth:`ClaimNotifier.reserve`), and the message is sent after it commits.
+A failure (the user refused messages, WeChat down) is logged, never raised:
+the outcome is in the listing anyway.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Final
+from typing import Final, Protocol
 
 from wallet.accounts.identity import OPENID_CONTEXT
 from wallet.errors import WalletError
 from wallet.settings import DEFAULT_CLAIM_TEMPLATE_FIELDS, template_fields
+from wallet.uow import UnitOfWork
 from wallet.vault import Vault
 from wallet.wechat import WeChatGateway
 
@@ -32,6 +37,12 @@ def _fit(key: str, value: str) -> str:
     return value[:limit] if limit else value
 
 
+class Credits(Protocol):
+    """The subscription ledger (:class:`wallet.notifications.subscriptions.Subscriptions`)."""
+
+    async def take(self, uow: UnitOfWork, account_id: uuid.UUID, template_id: str) -> bool: ...
+
+
 class ClaimNotifier:
     """Sends the holder's subscribe messages (template ``template_id``): a claim's review,
     an activation reset by the authority."""
@@ -41,13 +52,19 @@ class ClaimNotifier:
         gateway: WeChatGateway,
         vault: Vault,
         template_id: str,
+        credits: Credits,
         fields: Mapping[str, str] | None = None,
     ) -> None:
         self.gateway = gateway
         self.vault = vault
         self.template_id = template_id
+        self.credits = credits
         #: role (licence, outcome, note, time) → the template's keyword for it
         self.fields = dict(fields or template_fields(DEFAULT_CLAIM_TEMPLATE_FIELDS))
+
+    async def reserve(self, uow: UnitOfWork, account_id: uuid.UUID) -> bool:
+        """Spend the account's credit for this template in ``uow``; False: send nothing."""
+        return await self.credits.take(uow, account_id, self.template_id)
 
     async def claim_reviewed(
         self,

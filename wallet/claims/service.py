@@ -363,16 +363,17 @@ class ClaimService:
             raise NotFound("the claim's account is gone")
         kind_name = get_kind(licence.kind).name
         openid_sealed, ref = account.openid_sealed, licence.ref
-        uow.after_commit(
-            lambda: self.notifier.claim_reviewed(
-                openid_sealed=openid_sealed,
-                ref=ref,
-                kind_name=kind_name,
-                approved=decision.status == "approved",
-                reason=decision.reason,
-                at=now,
+        if await self.notifier.reserve(uow, account.id):
+            uow.after_commit(
+                lambda: self.notifier.claim_reviewed(
+                    openid_sealed=openid_sealed,
+                    ref=ref,
+                    kind_name=kind_name,
+                    approved=decision.status == "approved",
+                    reason=decision.reason,
+                    at=now,
+                )
             )
-        )
         return ReviewOut(
             id=claim.id,
             licence_ref=ref,

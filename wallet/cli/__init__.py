@@ -30,6 +30,7 @@ from wallet.cli import (
     figures,
     imports,
     keys,
+    maintenance,
     migrate,
     notify,
     officer,
@@ -54,5 +55,6 @@ COMMANDS: tuple[Register, ...] = (
     aggregate.register,
     notify.register,
     figures.register,
+    maintenance.register,
 )
 """The domain's command groups, in the order ``wallet --help`` lists them."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from wallet.cli._base import Subparsers
+from wallet.cli.maintenance import keep_log_partitions
 from wallet.db import migrate_database
 from wallet.masterkey import load_master_key
 from wallet.settings import Settings
@@ -24,6 +25,10 @@ async def migrate(settings: Settings) -> None:
 async def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     await migrate(settings)
     print("migrations applied")
+    # The verification log's coming months, made before they begin (nothing dropped).
+    upkeep = await keep_log_partitions(settings, retention_months=None)
+    if upkeep.created:
+        print("verification log partitions made: " + ", ".join(upkeep.created))
     return 0
 
 

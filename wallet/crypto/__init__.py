@@ -18,10 +18,17 @@ from wallet.crypto._sm2 import (
     public_key_hex,
     sm2_backend,
 )
-from wallet.crypto._symmetric import hmac_sm3, sm3, sm4_gcm_decrypt, sm4_gcm_encrypt
+from wallet.crypto._symmetric import (
+    KeyedHmacSM3,
+    hmac_sm3,
+    sm3,
+    sm4_gcm_decrypt,
+    sm4_gcm_encrypt,
+)
 
 __all__ = [
     "DEFAULT_UID",
+    "KeyedHmacSM3",
     "SM2Backend",
     "available_backends",
     "hmac_sm3",

@@ -311,6 +311,29 @@ class KeyStore:
         self._unwrapped[row.kid] = key
         return key
 
+    @staticmethod
+    def slot(use: str, division: str | None = None) -> str:
+        """The slot name (``use:division``) a caller's own query may read the active kid of."""
+        return _slot(use, division)[2]
+
+    async def active_key_read(
+        self, uow: UnitOfWork, kid: str | None, use: str, division: str | None = None
+    ) -> ActiveKey:
+        """The active key of the slot, given its kid as the caller just read it (see :meth:`slot`).
+
+        For callers that read the active kid in their own statement, so that
+        the lookup of :meth:`active_key` costs no round trip of its own; the
+        unwrapped key of a kid already seen comes from memory. A kid not seen
+        yet is looked up afresh as :meth:`active_key` does. ``None`` (the slot
+        is empty: revoked and not rotated yet) raises
+        :class:`~wallet.errors.NotFound` as :meth:`active_key` does.
+        """
+        if kid is not None:
+            cached = self._unwrapped.get(kid)
+            if cached is not None:
+                return cached
+        return await self.active_key(uow, use, division)
+
     async def verification_key(self, uow: UnitOfWork, kid: str) -> SigningKey | None:
         """The key ``kid`` to verify with (active or retired), or ``None``.
 

@@ -16,7 +16,8 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from operator import attrgetter
+from typing import Any, ClassVar
 
 import orjson
 
@@ -32,16 +33,24 @@ from wallet.vault import Vault, mask_id_number
 
 __all__ = [
     "DOCUMENT_CONTEXT",
+    "EnterpriseRow",
+    "EventRow",
     "HolderRef",
+    "LicenceRow",
+    "PersonRow",
     "PreparedVersion",
     "RecordBuilder",
+    "VehicleRow",
+    "VersionRow",
     "check_new_version",
     "check_same_content",
+    "event_row",
     "holder_ref",
     "live_status",
     "new_ref",
     "outbox_event",
     "seal_horizon",
+    "stamp_current",
     "stamp_licence",
     "status_change",
     "version_document",
@@ -86,6 +95,215 @@ class HolderRef:
     colour: str = ""
 
 
+# --- plain rows: what a new record holds, column by column ----------------------------
+#
+# The bulk importer writes new records from these (PostgreSQL COPY takes tuples in
+# column order); the per-row path turns the same rows into models. Attribute names are
+# the models' field names (foreign keys by id), so one rule builds both.
+
+
+class _Columns:
+    """A new row of one table: ``COLUMNS`` in table order, read by :meth:`values`."""
+
+    __slots__ = ()
+    TABLE: ClassVar[str]
+    COLUMNS: ClassVar[tuple[str, ...]]
+    _GET: ClassVar[attrgetter[Any]]
+
+    def values(self) -> tuple[Any, ...]:
+        """The row's values in ``COLUMNS`` order."""
+        return self._GET(self)  # type: ignore[no-any-return]
+
+    def fields(self) -> dict[str, Any]:
+        """The row as model keyword arguments."""
+        return dict(zip(self.COLUMNS, self.values(), strict=True))
+
+
+def _columns(table: str, *names: str) -> Any:
+    def decorate(cls: Any) -> Any:
+        cls.TABLE, cls.COLUMNS, cls._GET = table, names, attrgetter(*names)
+        return cls
+
+    return decorate
+
+
+@_columns(
+    "person",
+    "id",
+    "id_number_index",
+    "id_number_sealed",
+    "name_sealed",
+    "name_index",
+    "created_at",
+    "updated_at",
+)
+@dataclass(slots=True)
+class PersonRow(_Columns):
+    """A new person (ID number and name sealed, both blind-indexed)."""
+
+    id: uuid.UUID
+    id_number_index: str
+    id_number_sealed: str
+    name_sealed: str
+    name_index: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@_columns(
+    "enterprise", "id", "uscc", "name", "division", "legal_rep_id", "created_at", "updated_at"
+)
+@dataclass(slots=True)
+class EnterpriseRow(_Columns):
+    """A new operator."""
+
+    id: uuid.UUID
+    uscc: str
+    name: str
+    division: str
+    created_at: datetime
+    updated_at: datetime
+    legal_rep_id: uuid.UUID | None = None
+
+
+@_columns(
+    "vehicle", "id", "plate_number", "plate_colour", "enterprise_id", "created_at", "updated_at"
+)
+@dataclass(slots=True)
+class VehicleRow(_Columns):
+    """A new vehicle of an operator."""
+
+    id: uuid.UUID
+    plate_number: str
+    plate_colour: str
+    enterprise_id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+
+
+@_columns(
+    "licence",
+    "id",
+    "ref",
+    "kind",
+    "number_index",
+    "number_display",
+    "serial",
+    "holder_person_id",
+    "holder_enterprise_id",
+    "vehicle_id",
+    "issuer_uscc",
+    "issuer_division",
+    "issuer_name",
+    "status",
+    "version",
+    "identifier",
+    "status_idx",
+    "status_seq",
+    "valid_from",
+    "valid_until",
+    "created_at",
+    "updated_at",
+)
+@dataclass(slots=True)
+class LicenceRow(_Columns):
+    """A new licence; :func:`stamp_current` makes it carry its first version."""
+
+    id: uuid.UUID
+    ref: str
+    kind: str
+    number_index: str
+    number_display: str
+    serial: str
+    issuer_uscc: str
+    issuer_division: str
+    issuer_name: str
+    status: str
+    version: int
+    created_at: datetime
+    updated_at: datetime | None = None
+    holder_person_id: uuid.UUID | None = None
+    holder_enterprise_id: uuid.UUID | None = None
+    vehicle_id: uuid.UUID | None = None
+    identifier: str = ""
+    status_idx: int | None = None
+    status_seq: int = 0
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+@_columns(
+    "licence_version",
+    "id",
+    "licence_id",
+    "version",
+    "identifier",
+    "change_type",
+    "reason",
+    "authority",
+    "document_sealed",
+    "content_digest",
+    "issued_at",
+    "valid_from",
+    "valid_until",
+    "seal",
+    "seal_kid",
+    "created_at",
+)
+@dataclass(slots=True)
+class VersionRow(_Columns):
+    """A new version: its vault-sealed canonical document and its SM2 seal."""
+
+    id: uuid.UUID
+    licence_id: uuid.UUID
+    version: int
+    identifier: str
+    change_type: str
+    reason: str
+    authority: str
+    document_sealed: str
+    content_digest: str
+    issued_at: datetime
+    valid_from: date | None
+    valid_until: date | None
+    seal: str
+    seal_kid: str
+    created_at: datetime
+
+
+@_columns(
+    "outbox_event",
+    "topic",
+    "licence_ref",
+    "payload",
+    "created_at",
+    "attempts",
+    "next_attempt_at",
+    "sent_at",
+    "last_error",
+    "batch_id",
+    "failure_reason",
+)
+@dataclass(slots=True)
+class EventRow(_Columns):
+    """A new outbox event (its id comes from the table's sequence)."""
+
+    topic: str
+    licence_ref: str
+    payload: dict[str, Any]
+    created_at: datetime
+    next_attempt_at: datetime
+    attempts: int = 0
+    sent_at: datetime | None = None
+    last_error: str = ""
+    batch_id: uuid.UUID | None = None
+    failure_reason: str = ""
+
+
+AnyLicence = Licence | LicenceRow
+"""A stored licence (model) or a new one (row): what the stamping rules accept."""
+
+
 class RecordBuilder:
     """The builders that seal or blind-index with the vault (no database access)."""
 
@@ -116,19 +334,25 @@ class RecordBuilder:
         """Blind index of a resident ID number (the person's lookup key)."""
         return self.vault.blind_index(id_number, "resident_id")
 
-    def new_person(self, ref: HolderRef, now: datetime) -> Person:
-        """An unsaved person for a person holder (ID number and name sealed)."""
-        return Person(
-            id=uuid.uuid4(),
-            id_number_index=self.person_index(ref.code),
-            id_number_sealed=self.vault.seal(ref.code, "person.id_number"),
-            name_sealed=self.vault.seal(ref.name, "person.name"),
-            name_index=self.vault.blind_index(ref.name, "name"),
-            created_at=now,
-            updated_at=now,
+    def person_row(self, ref: HolderRef, now: datetime, index: str | None = None) -> PersonRow:
+        """A new person for a person holder (ID number and name sealed); ``index`` is
+        :meth:`person_index` of ``ref.code`` when the caller has it already."""
+        vault = self.vault
+        return PersonRow(
+            uuid.uuid4(),
+            self.person_index(ref.code) if index is None else index,
+            vault.seal(ref.code, "person.id_number"),
+            vault.seal(ref.name, "person.name"),
+            vault.blind_index(ref.name, "name"),
+            now,
+            now,
         )
 
-    def refresh_person(self, person: Person, ref: HolderRef, now: datetime) -> bool:
+    def new_person(self, ref: HolderRef, now: datetime) -> Person:
+        """An unsaved person for a person holder (ID number and name sealed)."""
+        return Person(**self.person_row(ref, now).fields())
+
+    def refresh_person(self, person: Person | PersonRow, ref: HolderRef, now: datetime) -> bool:
         """Take the name the version prints; True when the person changed."""
         name_index = self.vault.blind_index(ref.name, "name")
         if person.name_index == name_index:
@@ -139,19 +363,19 @@ class RecordBuilder:
         return True
 
     @staticmethod
-    def new_enterprise(ref: HolderRef, now: datetime) -> Enterprise:
-        """An unsaved operator, registered in the division its USCC names."""
-        return Enterprise(
-            id=uuid.uuid4(),
-            uscc=ref.code,
-            name=ref.name,
-            division=ref.code[2:8],
-            created_at=now,
-            updated_at=now,
-        )
+    def enterprise_row(ref: HolderRef, now: datetime) -> EnterpriseRow:
+        """A new operator, registered in the division its USCC names."""
+        return EnterpriseRow(uuid.uuid4(), ref.code, ref.name, ref.code[2:8], now, now)
 
     @staticmethod
-    def refresh_enterprise(enterprise: Enterprise, ref: HolderRef, now: datetime) -> bool:
+    def new_enterprise(ref: HolderRef, now: datetime) -> Enterprise:
+        """An unsaved operator, registered in the division its USCC names."""
+        return Enterprise(**RecordBuilder.enterprise_row(ref, now).fields())
+
+    @staticmethod
+    def refresh_enterprise(
+        enterprise: Enterprise | EnterpriseRow, ref: HolderRef, now: datetime
+    ) -> bool:
         """Take the operator name the version prints (when it prints one); True when changed."""
         if not ref.name or enterprise.name == ref.name:
             return False
@@ -159,43 +383,95 @@ class RecordBuilder:
         return True
 
     @staticmethod
+    def vehicle_row(ref: HolderRef, enterprise_id: uuid.UUID, now: datetime) -> VehicleRow:
+        """A new vehicle of the operator ``enterprise_id``."""
+        return VehicleRow(uuid.uuid4(), ref.plate, ref.colour, enterprise_id, now, now)
+
+    @staticmethod
     def new_vehicle(ref: HolderRef, enterprise: Enterprise, now: datetime) -> Vehicle:
         """An unsaved vehicle of ``enterprise``."""
         # By id, not by object: the enterprise may itself be new and not saved yet.
-        return Vehicle(
-            id=uuid.uuid4(),
-            plate_number=ref.plate,
-            plate_colour=ref.colour,
-            enterprise_id=enterprise.id,
-            created_at=now,
-            updated_at=now,
-        )
+        return Vehicle(**RecordBuilder.vehicle_row(ref, enterprise.id, now).fields())
 
     @staticmethod
-    def refresh_vehicle(vehicle: Vehicle, enterprise: Enterprise, now: datetime) -> bool:
+    def refresh_vehicle(
+        vehicle: Vehicle | VehicleRow, enterprise: Enterprise | EnterpriseRow, now: datetime
+    ) -> bool:
         """Move the vehicle to ``enterprise`` (transferred to another operator); True if moved."""
-        if vehicle.enterprise_id == enterprise.id:  # type: ignore[attr-defined]
+        if vehicle.enterprise_id == enterprise.id:  # type: ignore[union-attr]
             return False
-        vehicle.enterprise = enterprise
+        if isinstance(vehicle, Vehicle) and isinstance(enterprise, Enterprise):
+            vehicle.enterprise = enterprise
+        else:
+            vehicle.enterprise_id = enterprise.id
         vehicle.updated_at = now
         return True
 
+    def licence_row(self, item: PreparedVersion, issued_at: datetime, now: datetime) -> LicenceRow:
+        """A new licence for the first version seen of a number."""
+        data = item.data
+        issuer = data.issuer
+        return LicenceRow(
+            uuid.uuid4(),
+            new_ref(),
+            item.kind.code,
+            item.number_index,
+            _display_number(item.kind, item.number),
+            data.serial or _default_serial(item.number_index, issued_at),
+            issuer.uscc,
+            issuer.division,
+            issuer.name,
+            RegistryStatus.VALID.value,
+            data.version,
+            now,
+        )
+
     def new_licence(self, item: PreparedVersion, issued_at: datetime, now: datetime) -> Licence:
         """An unsaved licence for the first version seen of a number."""
+        fields = self.licence_row(item, issued_at, now).fields()
+        del fields["updated_at"]  # set when the licence is stamped with its first version
+        return Licence(**fields)
+
+    def version_row(
+        self,
+        licence: AnyLicence,
+        item: PreparedVersion,
+        identifier: str,
+        document: bytes,
+        seal: str,
+        seal_kid: str,
+        *,
+        issued_at: datetime,
+        valid_from: date | None,
+        valid_until: date | None,
+        actor: str,
+        now: datetime,
+        document_sealed: str | None = None,
+    ) -> VersionRow:
+        """A new version row: the document sealed by the vault, with its SM2 seal.
+
+        ``document_sealed`` is the document already sealed for :data:`DOCUMENT_CONTEXT`
+        (by a seal worker); else the vault seals it here.
+        """
         data = item.data
-        return Licence(
-            id=uuid.uuid4(),
-            ref=new_ref(),
-            kind=item.kind.code,
-            number_index=item.number_index,
-            number_display=_display_number(item.kind, item.number),
-            serial=data.serial or _default_serial(item.number_index, issued_at),
-            issuer_uscc=data.issuer.uscc,
-            issuer_division=data.issuer.division,
-            issuer_name=data.issuer.name,
-            status=RegistryStatus.VALID.value,
-            version=data.version,
-            created_at=now,
+        return VersionRow(
+            uuid.uuid4(),
+            licence.id,
+            data.version,
+            identifier,
+            data.change_type,
+            data.reason,
+            actor,
+            self.vault.seal(document.decode(), DOCUMENT_CONTEXT)
+            if document_sealed is None
+            else document_sealed,
+            item.digest,
+            issued_at,
+            valid_from,
+            valid_until,
+            seal,
+            seal_kid,
+            now,
         )
 
     def new_version(
@@ -214,24 +490,20 @@ class RecordBuilder:
         now: datetime,
     ) -> LicenceVersion:
         """An unsaved version row: the document sealed by the vault, with its SM2 seal."""
-        data = item.data
-        return LicenceVersion(
-            id=uuid.uuid4(),
-            licence_id=licence.id,
-            version=data.version,
-            identifier=identifier,
-            change_type=data.change_type,
-            reason=data.reason,
-            authority=actor,
-            document_sealed=self.vault.seal(document.decode(), DOCUMENT_CONTEXT),
-            content_digest=item.digest,
+        row = self.version_row(
+            licence,
+            item,
+            identifier,
+            document,
+            seal,
+            seal_kid,
             issued_at=issued_at,
             valid_from=valid_from,
             valid_until=valid_until,
-            seal=seal,
-            seal_kid=seal_kid,
-            created_at=now,
+            actor=actor,
+            now=now,
         )
+        return LicenceVersion(**row.fields())
 
 
 def holder_ref(item: PreparedVersion) -> HolderRef:
@@ -268,7 +540,7 @@ def check_same_content(existing_digest: str, digest: str) -> None:
         )
 
 
-def check_new_version(licence: Licence, version: int) -> None:
+def check_new_version(licence: AnyLicence, version: int) -> None:
     """A new version of an existing licence: not older than the current, not after the end."""
     if version < licence.version:
         raise Conflict(
@@ -303,10 +575,21 @@ def stamp_licence(
 
     A new current version is a status change for the cache: ``status_seq`` is incremented.
     """
-    data = item.data
     licence.holder_person = person
     licence.holder_enterprise = enterprise
     licence.vehicle = vehicle
+    return stamp_current(licence, item, valid_from, valid_until, now)
+
+
+def stamp_current(
+    licence: AnyLicence,
+    item: PreparedVersion,
+    valid_from: date | None,
+    valid_until: date | None,
+    now: datetime,
+) -> str:
+    """:func:`stamp_licence` but the holder: version, issuer, validity, ``status_seq``."""
+    data = item.data
     licence.version = data.version
     licence.status_seq += 1
     licence.valid_from, licence.valid_until = valid_from, valid_until
@@ -356,28 +639,28 @@ def seal_horizon(valid_until: date | None, now: datetime) -> datetime | None:
     return datetime.combine(valid_until, datetime.max.time(), tzinfo=now.tzinfo)
 
 
-def outbox_event(
-    topic: str, licence: Licence, now: datetime, extra: Mapping[str, Any]
-) -> OutboxEvent:
-    """An unsaved outbox event about ``licence`` as it stands now.
+def event_row(topic: str, licence: AnyLicence, now: datetime, extra: Mapping[str, Any]) -> EventRow:
+    """A new outbox event about ``licence`` as it stands now.
 
     Refs only: the aggregation worker reads the licence itself at send time,
     so the outbox never holds personal data.
     """
-    return OutboxEvent(
-        topic=topic,
-        licence_ref=licence.ref,
-        created_at=now,
-        next_attempt_at=now,
-        payload={
-            "ref": licence.ref,
-            "kind": licence.kind,
-            "version": licence.version,
-            "status": licence.status,
-            "division": licence.issuer_division,
-            **extra,
-        },
-    )
+    payload = {
+        "ref": licence.ref,
+        "kind": licence.kind,
+        "version": licence.version,
+        "status": licence.status,
+        "division": licence.issuer_division,
+        **extra,
+    }
+    return EventRow(topic, licence.ref, payload, now, now)
+
+
+def outbox_event(
+    topic: str, licence: Licence, now: datetime, extra: Mapping[str, Any]
+) -> OutboxEvent:
+    """An unsaved outbox event about ``licence`` as it stands now (see :func:`event_row`)."""
+    return OutboxEvent(**event_row(topic, licence, now, extra).fields())
 
 
 def status_change(
@@ -401,7 +684,7 @@ def status_change(
     )
 
 
-def live_status(licence: Licence) -> LiveStatus:
+def live_status(licence: AnyLicence) -> LiveStatus:
     """What the status cache holds for ``licence``."""
     return LiveStatus(licence.status, licence.version, licence.valid_until, licence.status_seq)
 

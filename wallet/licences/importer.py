@@ -13,11 +13,14 @@ already recorded with the same content is *unchanged*, so a rerun changes
 nothing. Rows go in batches, one transaction each: what exists is
 prefetched with ``IN`` queries, the new versions are planned in memory with
 the same builders as the per-row path (holder records, licence, GB/T 36904
-identifier, canonical document, outbox event), sealed with SM2 (optionally
-in worker processes, while this process writes) and written in bulk, with
-one audit entry per batch (``licence.import``) and the status cache kept in
-step as by the per-row path (pending markers before the commit, entries
-after; see :mod:`wallet.licences.status`). A row that cannot be applied (a
+identifier, canonical document, outbox event), sealed with SM2 and
+encrypted at rest (both in worker processes when there are some, while this
+process writes) and written in bulk: new rows as plain tuples with COPY on
+the unit of work's own connection on PostgreSQL (models and ``bulk_create``
+on SQLite), changed rows through the models, with one audit entry per batch
+(``licence.import``) and the status cache kept in step as by the per-row path
+(pending markers before the commit, entries after; see
+:mod:`wallet.licences.status`). A row that cannot be applied (a
 version already recorded with other content, an older version, a revoked or
 cancelled licence, no seal key for its province) is rejected and the rest
 of its batch applies. A batch whose transaction fails as a whole is applied
@@ -59,24 +62,32 @@ from wallet.holders.models import Enterprise, Person, Vehicle
 from wallet.identifiers import province_division
 from wallet.keys.service import ActiveKey
 from wallet.licences.builders import (
+    DOCUMENT_CONTEXT,
+    AnyLicence,
+    EnterpriseRow,
+    EventRow,
     HolderRef,
+    LicenceRow,
+    PersonRow,
     PreparedVersion,
+    VehicleRow,
     check_new_version,
     check_same_content,
+    event_row,
     holder_ref,
     live_status,
-    outbox_event,
     seal_horizon,
-    stamp_licence,
+    stamp_current,
     version_document,
     version_validity,
 )
-from wallet.licences.models import Licence, OutboxEvent
+from wallet.licences.models import Licence
 from wallet.licences.schemas import VersionIn
 from wallet.licences.seal import seal_document
 from wallet.licences.service import Registry
 from wallet.licences.status import mark_pending, write_statuses
 from wallet.uow import UnitOfWork, unit_of_work
+from wallet.vault.service import ColumnSealer
 
 __all__ = [
     "DEFAULT_BATCH",
@@ -159,6 +170,21 @@ class _SealJob:
     backend: str
     private_key: bytes = field(repr=False)
     documents: list[bytes] = field(repr=False)
+    column: ColumnSealer | None = None
+    """Also vault-seal each document for its column (the key stays out of the ``repr``)."""
+
+
+def _seal_all(
+    sm2: SM2Backend, private_key: bytes, documents: Sequence[bytes], column: ColumnSealer | None
+) -> list[tuple[str, str]]:
+    """``(SM2 seal, vault-sealed document or "")`` of each document."""
+    return [
+        (
+            seal_document(document, private_key, sm2),
+            column.seal(document.decode()) if column is not None else "",
+        )
+        for document in documents
+    ]
 
 
 def _ignore_interrupts() -> None:
@@ -167,10 +193,9 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _seal_chunk(job: _SealJob) -> list[str]:
-    """Worker-process side: seal each document with the job's key."""
-    sm2 = sm2_backend(job.backend)
-    return [seal_document(document, job.private_key, sm2) for document in job.documents]
+def _seal_chunk(job: _SealJob) -> list[tuple[str, str]]:
+    """Worker-process side: seal each document with the job's key (and for its column)."""
+    return _seal_all(sm2_backend(job.backend), job.private_key, job.documents, job.column)
 
 
 def default_workers() -> int:
@@ -186,11 +211,13 @@ class Sealer:
     """Seals canonical documents (SM2): in this process, or in ``workers`` worker processes.
 
     SM2 signing is the import's main CPU cost; worker processes spread it over
-    the cores. The pool starts with the first documents to seal (a rerun that
-    seals nothing starts none) and stops when the ``with`` block ends. Each
-    job carries the seal key and its documents and nothing else; the private
-    key never appears in a ``repr`` or a log line. A pool that breaks is
-    dropped and sealing continues in this process.
+    the cores, with the vault's encryption of each document when given a
+    :class:`~wallet.vault.service.ColumnSealer`. The pool starts with the first
+    documents to seal (a rerun that seals nothing starts none) and stops when
+    the ``with`` block ends. Each job carries the seal key, its documents and
+    the column sealer and nothing else; the keys never appear in a ``repr`` or
+    a log line. A pool that breaks is dropped and sealing continues in this
+    process.
     """
 
     def __init__(self, sm2: SM2Backend, workers: int = 0) -> None:
@@ -209,10 +236,13 @@ class Sealer:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    async def seal(self, key: ActiveKey, documents: Sequence[bytes]) -> list[str]:
-        """The seals (hex ``r‖s``) of ``documents`` under ``key``, in order."""
+    async def seal(
+        self, key: ActiveKey, documents: Sequence[bytes], column: ColumnSealer | None = None
+    ) -> list[tuple[str, str]]:
+        """The seals (hex ``r‖s``) of ``documents`` under ``key``, in order, each with the
+        document sealed by ``column`` (the vault's encryption at rest; "" without one)."""
         if not self.workers or len(documents) < 2:
-            return [seal_document(d, key.private_key, self.sm2) for d in documents]
+            return _seal_all(self.sm2, key.private_key, documents, column)
         if self._pool is None:
             # spawn, not fork: this process runs an event loop and database connections.
             self._pool = ProcessPoolExecutor(
@@ -221,7 +251,7 @@ class Sealer:
         parts = min(self.workers, len(documents))
         size = -(-len(documents) // parts)
         jobs = [
-            _SealJob(self.sm2.name, key.private_key, list(documents[i : i + size]))
+            _SealJob(self.sm2.name, key.private_key, list(documents[i : i + size]), column)
             for i in range(0, len(documents), size)
         ]
         try:
@@ -232,7 +262,7 @@ class Sealer:
             log.warning("the seal worker pool broke; sealing in this process from now on")
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool, self.workers = None, 0
-            return [seal_document(d, key.private_key, self.sm2) for d in documents]
+            return _seal_all(self.sm2, key.private_key, documents, column)
         return [seal for chunk in chunks for seal in chunk]
 
 
@@ -280,6 +310,14 @@ class _Row:
         return self.item.kind.code, self.item.number_index, self.item.data.version
 
 
+@dataclass(frozen=True, slots=True)
+class _Holder:
+    """The holder a row names, with the blind index of a person's ID number (once per row)."""
+
+    ref: HolderRef
+    index: str
+
+
 @dataclass(slots=True)
 class _Checked:
     """A batch after the row checks: its valid rows and the rows already rejected."""
@@ -293,7 +331,7 @@ class _Checked:
 
 @dataclass(slots=True)
 class _NewVersion:
-    licence: Licence
+    licence: AnyLicence
     item: PreparedVersion
     identifier: str
     document: bytes
@@ -311,24 +349,24 @@ class _Plan:
     created: int = 0
     unchanged: int = 0
     rejects: list[tuple[_Row, list[FieldProblem]]] = field(default_factory=list)
-    persons: dict[str, Person] = field(default_factory=dict)
-    enterprises: dict[str, Enterprise] = field(default_factory=dict)
-    vehicles: dict[tuple[str, str], Vehicle] = field(default_factory=dict)
-    licences: dict[tuple[str, str], Licence] = field(default_factory=dict)
-    new: dict[type[Any], list[Any]] = field(default_factory=dict)
+    persons: dict[str, Person | PersonRow] = field(default_factory=dict)
+    enterprises: dict[str, Enterprise | EnterpriseRow] = field(default_factory=dict)
+    vehicles: dict[tuple[str, str], Vehicle | VehicleRow] = field(default_factory=dict)
+    licences: dict[tuple[str, str], AnyLicence] = field(default_factory=dict)
+    # New records as plain rows (written with COPY on PostgreSQL), stored ones as models.
+    new_persons: list[PersonRow] = field(default_factory=list)
+    new_enterprises: list[EnterpriseRow] = field(default_factory=list)
+    new_vehicles: list[VehicleRow] = field(default_factory=list)
+    new_licences: list[LicenceRow] = field(default_factory=list)
     dirty: dict[type[Any], dict[Any, Any]] = field(default_factory=dict)
-    new_ids: set[Any] = field(default_factory=set)
     versions: list[_NewVersion] = field(default_factory=list)
-    events: list[OutboxEvent] = field(default_factory=list)
-    touched: dict[str, Licence] = field(default_factory=dict)
+    events: list[EventRow] = field(default_factory=list)
+    touched: dict[str, AnyLicence] = field(default_factory=dict)
     horizons: dict[str, datetime] = field(default_factory=dict)
 
-    def add_new(self, obj: Any) -> None:
-        self.new.setdefault(type(obj), []).append(obj)
-        self.new_ids.add(obj.id)
-
     def mark_dirty(self, obj: Any) -> None:
-        if obj.id not in self.new_ids:
+        """Note a change of a stored record (a new one is written whole anyway)."""
+        if isinstance(obj, Licence | Person | Enterprise | Vehicle):
             self.dirty.setdefault(type(obj), {})[obj.id] = obj
 
     def reject(self, row: _Row, exc: WalletError) -> None:
@@ -450,7 +488,12 @@ class _Importer:
                 (*keys_of[licence_id], version): digest for licence_id, version, digest in versions
             }
         fresh = [row for row in rows if row.version_key not in known]
-        holders = {id(row): holder_ref(row.item) for row in fresh}
+        person_index = self.registry.builder.person_index
+        holders: dict[int, _Holder] = {}
+        for row in fresh:
+            ref = holder_ref(row.item)
+            index = person_index(ref.code) if ref.holder_type == "person" else ""
+            holders[id(row)] = _Holder(ref, index)
         if fresh:
             await self._prefetch(uow, plan, fresh, list(holders.values()), licence_ids)
         seal_keys = await self._seal_keys(uow, fresh)
@@ -484,18 +527,19 @@ class _Importer:
         uow: UnitOfWork,
         plan: _Plan,
         rows: Sequence[_Row],
-        refs: Sequence[HolderRef],
+        named: Sequence[_Holder],
         licence_ids: Mapping[tuple[str, str], Any],
     ) -> None:
         registry = self.registry
-        holders, builder = registry.holder_records.holders, registry.builder
+        holders = registry.holder_records.holders
         existing = {licence_ids[row.licence_key] for row in rows if row.licence_key in licence_ids}
         if existing:
             for licence in await registry.licences.lock_many(uow, existing):
                 plan.licences[(licence.kind, licence.number_index)] = licence
-        person_indexes = {builder.person_index(r.code) for r in refs if r.holder_type == "person"}
+        person_indexes = {h.index for h in named if h.ref.holder_type == "person"}
         for person in await holders.persons_by_id_numbers(uow, person_indexes):
             plan.persons[person.id_number_index] = person
+        refs = [h.ref for h in named]
         usccs = {r.code for r in refs if r.holder_type != "person"}
         for enterprise in await holders.enterprises_by_usccs(uow, usccs):
             plan.enterprises[enterprise.uscc] = enterprise
@@ -515,21 +559,23 @@ class _Importer:
         return keys
 
     def _plan_version(
-        self, plan: _Plan, row: _Row, licence: Licence | None, ref: HolderRef, key: ActiveKey
+        self, plan: _Plan, row: _Row, licence: AnyLicence | None, named: _Holder, key: ActiveKey
     ) -> None:
-        builder, item, now = self.registry.builder, row.item, plan.now
-        person, enterprise, vehicle = self._holder(plan, ref)
+        builder, item, now, ref = self.registry.builder, row.item, plan.now, named.ref
+        person, enterprise, vehicle = self._holder(plan, named)
         issued_at = item.data.issued_at or now
         valid_from, valid_until = version_validity(item)
         if licence is None:
-            licence = builder.new_licence(item, issued_at, now)
+            licence = builder.licence_row(item, issued_at, now)
             plan.licences[row.licence_key] = licence
-            plan.add_new(licence)
+            plan.new_licences.append(licence)
         else:
             plan.mark_dirty(licence)
-        identifier = stamp_licence(
-            licence, item, person, enterprise, vehicle, valid_from, valid_until, now
-        )
+        # By id, as stored: the holder records may be new rows not written yet.
+        licence.holder_person_id = person.id if person is not None else None
+        licence.holder_enterprise_id = enterprise.id if enterprise is not None else None
+        licence.vehicle_id = vehicle.id if vehicle is not None else None
+        identifier = stamp_current(licence, item, valid_from, valid_until, now)
         document = version_document(item, ref, identifier, issued_at, valid_from, valid_until)
         plan.versions.append(
             _NewVersion(
@@ -537,7 +583,7 @@ class _Importer:
             )
         )
         plan.events.append(
-            outbox_event(
+            event_row(
                 "licence.version",
                 licence,
                 now,
@@ -552,31 +598,34 @@ class _Importer:
         plan.created += 1
 
     def _holder(
-        self, plan: _Plan, ref: HolderRef
-    ) -> tuple[Person | None, Enterprise | None, Vehicle | None]:
-        builder, now = self.registry.builder, plan.now
+        self, plan: _Plan, named: _Holder
+    ) -> tuple[
+        Person | PersonRow | None, Enterprise | EnterpriseRow | None, Vehicle | VehicleRow | None
+    ]:
+        builder, now, ref = self.registry.builder, plan.now, named.ref
         if ref.holder_type == "person":
-            index = builder.person_index(ref.code)
-            person = plan.persons.get(index)
+            person = plan.persons.get(named.index)
             if person is None:
-                person = plan.persons[index] = builder.new_person(ref, now)
-                plan.add_new(person)
+                new_person = builder.person_row(ref, now, named.index)
+                person = plan.persons[named.index] = new_person
+                plan.new_persons.append(new_person)
             elif builder.refresh_person(person, ref, now):
                 plan.mark_dirty(person)
             return person, None, None
         enterprise = plan.enterprises.get(ref.code)
         if enterprise is None:
-            enterprise = plan.enterprises[ref.code] = builder.new_enterprise(ref, now)
-            plan.add_new(enterprise)
+            new_enterprise = builder.enterprise_row(ref, now)
+            enterprise = plan.enterprises[ref.code] = new_enterprise
+            plan.new_enterprises.append(new_enterprise)
         elif builder.refresh_enterprise(enterprise, ref, now):
             plan.mark_dirty(enterprise)
         if ref.holder_type != "vehicle":
             return None, enterprise, None
         vehicle = plan.vehicles.get((ref.plate, ref.colour))
         if vehicle is None:
-            vehicle = builder.new_vehicle(ref, enterprise, now)
-            plan.vehicles[(ref.plate, ref.colour)] = vehicle
-            plan.add_new(vehicle)
+            new_vehicle = builder.vehicle_row(ref, enterprise.id, now)
+            vehicle = plan.vehicles[(ref.plate, ref.colour)] = new_vehicle
+            plan.new_vehicles.append(new_vehicle)
         elif builder.refresh_vehicle(vehicle, enterprise, now):
             plan.mark_dirty(vehicle)
         return None, enterprise, vehicle
@@ -593,42 +642,44 @@ class _Importer:
             # their new status_seq); with the cache down the batch, then each row, is refused.
             changed = plan.dirty.get(Licence, {}).values()
             await mark_pending(registry.cache, {lic.ref: lic.status_seq for lic in changed})
+            await holders.add_rows(uow, Person, plan.new_persons)
+            await holders.add_rows(uow, Enterprise, plan.new_enterprises)
+            await holders.add_rows(uow, Vehicle, plan.new_vehicles)
             for model, fields in (
                 (Person, ("name_sealed", "name_index", "updated_at")),
                 (Enterprise, ("name", "updated_at")),
                 (Vehicle, ("enterprise_id", "updated_at")),
             ):
-                await holders.add_records(uow, plan.new.get(model, []))
                 await holders.update_records(uow, list(plan.dirty.get(model, {}).values()), fields)
-            await licences.add_many(uow, plan.new.get(Licence, []))
+            await licences.add_licence_rows(uow, plan.new_licences)
             await licences.update_many(
                 uow, list(plan.dirty.get(Licence, {}).values()), _LICENCE_FIELDS
             )
+            version_row = registry.builder.version_row
             rows = [
-                registry.builder.new_version(
+                version_row(
                     v.licence,
                     v.item,
                     v.identifier,
                     v.document,
-                    "",
+                    seal,
                     v.key.kid,
                     issued_at=v.issued_at,
                     valid_from=v.valid_from,
                     valid_until=v.valid_until,
                     actor=self.actor,
                     now=plan.now,
+                    document_sealed=document_sealed,
                 )
-                for v in plan.versions
+                for v, (seal, document_sealed) in zip(plan.versions, await sealing, strict=True)
             ]
-            for version_row, seal in zip(rows, await sealing, strict=True):
-                version_row.seal = seal
         finally:
             if not sealing.done():
                 sealing.cancel()
             elif not sealing.cancelled():
                 sealing.exception()  # retrieved: the error (if any) is already on its way up
-        await licences.add_versions(uow, rows)
-        await licences.add_events(uow, plan.events)
+        await licences.add_version_rows(uow, rows)
+        await licences.add_event_rows(uow, plan.events)
         for kid, until in plan.horizons.items():
             await registry.keys.note_signed(uow, kid, until)
         await audit(
@@ -651,14 +702,18 @@ class _Importer:
         cache = registry.cache
         uow.after_commit(lambda: write_statuses(cache, statuses))
 
-    async def _seal(self, versions: Sequence[_NewVersion]) -> list[str]:
+    async def _seal(self, versions: Sequence[_NewVersion]) -> list[tuple[str, str]]:
+        """Each version's SM2 seal and its document sealed by the vault (both CPU work,
+        done where the sealer works: in the worker processes when there are some)."""
         groups: dict[str, list[int]] = {}
         for i, version in enumerate(versions):
             groups.setdefault(version.key.kid, []).append(i)
-        seals = [""] * len(versions)
+        seals = [("", "")] * len(versions)
+        column = self.registry.builder.vault.column_sealer(DOCUMENT_CONTEXT)
         for positions in groups.values():
             key = versions[positions[0]].key
-            sealed = await self.sealer.seal(key, [versions[i].document for i in positions])
+            documents = [versions[i].document for i in positions]
+            sealed = await self.sealer.seal(key, documents, column)
             for i, seal in zip(positions, sealed, strict=True):
                 seals[i] = seal
         return seals

@@ -12,7 +12,10 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 from typing import Any
 
+import orjson
+
 from wallet.identifiers import province_division
+from wallet.licences.builders import EventRow, LicenceRow, VersionRow
 from wallet.licences.models import (
     Licence,
     LicenceVersion,
@@ -174,11 +177,6 @@ class LicenceRepository:
             query = query.select_for_update()
         return list(await query)
 
-    async def add_many(self, uow: UnitOfWork, licences: Sequence[Licence]) -> None:
-        """Insert new licences in bulk."""
-        if licences:
-            await Licence.bulk_create(licences, using_db=uow.conn)
-
     async def update_many(
         self, uow: UnitOfWork, licences: Sequence[Licence], fields: Sequence[str]
     ) -> None:
@@ -186,15 +184,42 @@ class LicenceRepository:
         if licences:
             await Licence.bulk_update(licences, list(fields), using_db=uow.conn)
 
-    async def add_versions(self, uow: UnitOfWork, versions: Sequence[LicenceVersion]) -> None:
-        """Insert version rows in bulk."""
-        if versions:
-            await LicenceVersion.bulk_create(versions, using_db=uow.conn)
+    async def add_licence_rows(self, uow: UnitOfWork, rows: Sequence[LicenceRow]) -> None:
+        """Insert new licences given as plain rows, in bulk (COPY on PostgreSQL)."""
+        if not rows:
+            return
+        if uow.is_postgres:
+            await uow.copy_records(LicenceRow.TABLE, LicenceRow.COLUMNS, [r.values() for r in rows])
+        else:
+            await Licence.bulk_create([Licence(**r.fields()) for r in rows], using_db=uow.conn)
 
-    async def add_events(self, uow: UnitOfWork, events: Sequence[OutboxEvent]) -> None:
-        """Insert outbox events in bulk."""
-        if events:
-            await OutboxEvent.bulk_create(events, using_db=uow.conn)
+    async def add_version_rows(self, uow: UnitOfWork, rows: Sequence[VersionRow]) -> None:
+        """Insert new versions given as plain rows, in bulk (COPY on PostgreSQL)."""
+        if not rows:
+            return
+        if uow.is_postgres:
+            await uow.copy_records(VersionRow.TABLE, VersionRow.COLUMNS, [r.values() for r in rows])
+        else:
+            await LicenceVersion.bulk_create(
+                [LicenceVersion(**r.fields()) for r in rows], using_db=uow.conn
+            )
+
+    async def add_event_rows(self, uow: UnitOfWork, rows: Sequence[EventRow]) -> None:
+        """Insert new outbox events given as plain rows, in bulk (COPY on PostgreSQL)."""
+        if not rows:
+            return
+        if uow.is_postgres:
+            at = EventRow.COLUMNS.index("payload")
+            records = []
+            for row in rows:
+                values = list(row.values())
+                values[at] = orjson.dumps(values[at]).decode()  # jsonb takes its text form
+                records.append(values)
+            await uow.copy_records(EventRow.TABLE, EventRow.COLUMNS, records)
+        else:
+            await OutboxEvent.bulk_create(
+                [OutboxEvent(**r.fields()) for r in rows], using_db=uow.conn
+            )
 
     # -- what the holder side reads -------------------------------------------------
 

@@ -24,6 +24,7 @@ database until it expires (:data:`PENDING_TTL`).
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from typing import Final
 import orjson
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from wallet.errors import InvalidTransition, Unavailable
 
@@ -148,6 +149,8 @@ class LiveStatus:
 
 
 def cache_key(ref: str) -> str:
+    """The status entry of ``ref``; it anchors the licence's hash slot on a Redis Cluster
+    (keys read with it in one round trip are :func:`wallet.cache.tagged` with it)."""
     return f"rtel:status:{ref}"
 
 
@@ -206,11 +209,37 @@ return 1
 """
 
 
+# Redis names a script by its SHA-1 (a name, not a security measure).
+_CAS_SHA: Final = hashlib.sha1(_CAS.encode(), usedforsecurity=False).hexdigest()
+
 _Arg = bytes | int | str
 
 
 def _cas(cache: Redis) -> AsyncScript:
     return cache.register_script(_CAS)
+
+
+async def _cas_pipelined(cache: Redis, calls: list[tuple[str, list[_Arg]]]) -> None:
+    """Run :data:`_CAS` for each ``(key, args)`` in one pipeline (one per node on a cluster).
+
+    The pipeline sends ``EVALSHA`` alone (a cluster's pipeline neither loads
+    scripts nor takes the script helper's calls): a server that does not know
+    the script yet answers NOSCRIPT, and then the script is loaded (on every
+    primary of a cluster) and the pipeline sent again. Sending it again is
+    harmless: a pending marker is put again, an entry of the same sequence is
+    refused by the script.
+    """
+    for attempt in (1, 2):
+        try:
+            async with cache.pipeline(transaction=False) as pipe:
+                for key, args in calls:
+                    pipe.execute_command("EVALSHA", _CAS_SHA, 1, key, *args)
+                await pipe.execute()
+            return
+        except NoScriptError:
+            if attempt == 2:
+                raise
+            await cache.script_load(_CAS)
 
 
 async def mark_pending(cache: Redis, seqs: Mapping[str, int]) -> None:
@@ -223,15 +252,12 @@ async def mark_pending(cache: Redis, seqs: Mapping[str, int]) -> None:
     """
     if not seqs:
         return
-    script = _cas(cache)
+    calls: list[tuple[str, list[_Arg]]] = [
+        (cache_key(ref), [orjson.dumps({"q": seq, "p": 1}), seq, PENDING_TTL, "pending"])
+        for ref, seq in seqs.items()
+    ]
     try:
-        async with cache.pipeline(transaction=False) as pipe:
-            for ref, seq in seqs.items():
-                marker = orjson.dumps({"q": seq, "p": 1})
-                await script(
-                    keys=[cache_key(ref)], args=[marker, seq, PENDING_TTL, "pending"], client=pipe
-                )
-            await pipe.execute()
+        await _cas_pipelined(cache, calls)
     except (RedisError, OSError) as exc:
         raise Unavailable(
             "the status cache is unavailable: status changes wait until it is back",
@@ -252,12 +278,11 @@ async def write_statuses(cache: Redis, statuses: Mapping[str, LiveStatus]) -> No
     """:func:`write_status` for many licences in one pipeline (after a bulk commit)."""
     if not statuses:
         return
-    script = _cas(cache)
-    async with cache.pipeline(transaction=False) as pipe:
-        for ref, live in statuses.items():
-            args: list[_Arg] = [live.encode(), live.seq, CACHE_TTL, "entry"]
-            await script(keys=[cache_key(ref)], args=args, client=pipe)
-        await pipe.execute()
+    calls: list[tuple[str, list[_Arg]]] = [
+        (cache_key(ref), [live.encode(), live.seq, CACHE_TTL, "entry"])
+        for ref, live in statuses.items()
+    ]
+    await _cas_pipelined(cache, calls)
 
 
 async def take_lease(cache: Redis, ref: str) -> str | None:

@@ -115,7 +115,12 @@ class _CacheStore:
         self._take_gate = cache.register_script(_TAKE_GATE)
 
     async def gates(self, keys: list[str], now: int) -> list[int]:
-        answers = await self.cache.mget(keys)
+        # GETs in a pipeline, not MGET: the scopes' keys lie in different slots
+        # of a Redis Cluster (one round trip either way; one per node at once there).
+        async with self.cache.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.get(key)
+            answers = await pipe.execute()
         return [max(int(raw) - now, 0) if raw is not None else 0 for raw in answers]
 
     async def count(self, key: str, now: int) -> int:
@@ -136,7 +141,8 @@ class _CacheStore:
 
     async def success(self, clear: list[str], uncount: str) -> None:
         async with self.cache.pipeline(transaction=False) as pipe:
-            pipe.delete(*clear)
+            for key in clear:
+                pipe.delete(key)
             pipe.decr(uncount)
             await pipe.execute()
 

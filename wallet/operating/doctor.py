@@ -31,7 +31,7 @@ import httpx
 from redis.asyncio import Redis
 
 from wallet import migrations
-from wallet.cache import open_cache
+from wallet.cache import is_cluster, open_cache
 from wallet.clock import Clock, SystemClock
 from wallet.crypto import sm2_backend
 from wallet.db import close_database, open_database
@@ -289,16 +289,26 @@ class _Doctor:
             async with self.guard("cache", f"start Redis or correct REDIS_URL ({where})"):
                 await cache.ping()
                 info = await cache.info("cluster")
-                if int(info.get("cluster_enabled", 0)):
+                enabled = bool(int(info.get("cluster_enabled", 0)))
+                if enabled == is_cluster(self.settings):
+                    shape = "a Redis Cluster" if enabled else "standalone"
+                    self.add("cache", True, f"Redis at {where} answers ({shape})")
+                elif enabled:
                     self.add(
                         "cache",
                         False,
-                        f"Redis at {where} runs in cluster mode, which this service does not "
-                        "speak (it sends every key to one node)",
-                        "point REDIS_URL at a standalone Redis or a Sentinel-managed primary",
+                        f"Redis at {where} runs in cluster mode, but REDIS_URL names a "
+                        "standalone Redis (every key would be sent to one node)",
+                        "name the cluster: REDIS_URL=redis+cluster://host:port "
+                        "(or WALLET_REDIS_CLUSTER=true)",
                     )
                 else:
-                    self.add("cache", True, f"Redis at {where} answers (standalone)")
+                    self.add(
+                        "cache",
+                        False,
+                        f"REDIS_URL names a Redis Cluster, but Redis at {where} is standalone",
+                        "use redis://host:port for a standalone Redis",
+                    )
         finally:
             if self.given_cache is None:
                 await cache.aclose()

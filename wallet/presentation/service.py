@@ -32,6 +32,8 @@ __all__ = ["Presentation", "Presenter", "kind_code"]
 REFRESH_MARGIN: Final = 10
 """Seconds before expiry at which the mini-program should fetch a new QR."""
 
+_PRESENTATION_SLOT: Final = KeyStore.slot("presentation")
+
 
 def kind_code(kind: str) -> str:
     """The short kind claim: the catalogue type code's sequence, e.g. ``D071``."""
@@ -74,16 +76,21 @@ class Presenter:
         device_id: str | None,
         lifetime: int | None = None,
     ) -> Presentation:
-        """A fresh online QR for the holder's licence on this device."""
-        activation = await self.activations.active_for(uow, ref, account_id)
-        if activation is None:
+        """A fresh online QR for the holder's licence on this device.
+
+        One statement reads the activation, the licence and the active
+        presentation kid (every QR sees the activation's and the licence's
+        state and the key slot as committed); the unwrapped key comes from
+        memory once its kid has been seen.
+        """
+        licence = await self.activations.showing(uow, ref, account_id, _PRESENTATION_SLOT)
+        if licence is None:
             raise NotFound("this licence is not active for you: activate it first")
-        if device_id is None or activation.device_id != device_id:
+        if device_id is None or licence.device_id != device_id:
             raise Forbidden("the licence is active on another device")
-        licence = activation.licence
         if licence.status != "valid":
             raise Conflict(f"the licence is {licence.status}: it cannot be shown")
-        key = await self.keys.active_key(uow, "presentation")
+        key = await self.keys.active_key_read(uow, licence.kid, "presentation")
         now = self.clock.timestamp()
         lifetime = lifetime or self.qr_lifetime
         qr = mint_qr(

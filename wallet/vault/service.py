@@ -12,17 +12,38 @@ from __future__ import annotations
 import base64
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from wallet.crypto import hmac_sm3, sm4_gcm_decrypt, sm4_gcm_encrypt
+from wallet.crypto import KeyedHmacSM3, sm4_gcm_decrypt, sm4_gcm_encrypt
 from wallet.errors import ConfigurationError, CryptoError
 from wallet.masterkey import derive_key
 
-__all__ = ["Vault", "normalise"]
+__all__ = ["ColumnSealer", "Vault", "normalise"]
 
 
 def normalise(value: str) -> str:
     """The form a blind index is computed over: NFKC, stripped, upper-case, no inner spaces."""
     return "".join(unicodedata.normalize("NFKC", value).split()).upper()
+
+
+def _seal(kid: str, key: bytes, value: str, context: str) -> str:
+    blob = sm4_gcm_encrypt(key, value.encode(), context.encode())
+    return f"{kid}.{base64.urlsafe_b64encode(blob).decode().rstrip('=')}"
+
+
+@dataclass(frozen=True)
+class ColumnSealer:
+    """Seals values of one column (``context``) as :meth:`Vault.seal` does, under the key
+    current when it was made. Plain data, so it can travel to a worker process; the key
+    never appears in its ``repr``."""
+
+    kid: str
+    key: bytes = field(repr=False)
+    context: str
+
+    def seal(self, value: str) -> str:
+        """``value`` sealed for the column, as :meth:`Vault.seal` seals it."""
+        return _seal(self.kid, self.key, value, self.context)
 
 
 class Vault:
@@ -33,7 +54,7 @@ class Vault:
             raise ConfigurationError(f"vault key id {current_kid!r} has no key")
         self._keys = dict(keys)
         self._kid = current_kid
-        self._index_key = index_key
+        self._index = KeyedHmacSM3(index_key)
 
     @classmethod
     def from_master_key(
@@ -50,8 +71,11 @@ class Vault:
 
     def seal(self, value: str, context: str) -> str:
         """Encrypt ``value`` for the column named by ``context``."""
-        blob = sm4_gcm_encrypt(self._keys[self._kid], value.encode(), context.encode())
-        return f"{self._kid}.{base64.urlsafe_b64encode(blob).decode().rstrip('=')}"
+        return _seal(self._kid, self._keys[self._kid], value, context)
+
+    def column_sealer(self, context: str) -> ColumnSealer:
+        """A sealer for the column ``context`` under the current key (for worker processes)."""
+        return ColumnSealer(self._kid, self._keys[self._kid], context)
 
     def open(self, sealed: str, context: str) -> str:
         """Decrypt a value sealed by :meth:`seal` under any known key id."""
@@ -71,4 +95,4 @@ class Vault:
 
     def blind_index(self, value: str, kind: str) -> str:
         """Hex HMAC-SM3 of ``kind`` and the normalised value, for exact lookup."""
-        return hmac_sm3(self._index_key, f"{kind}:{normalise(value)}".encode()).hex()
+        return self._index.mac(f"{kind}:{normalise(value)}".encode()).hex()

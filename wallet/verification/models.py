@@ -23,6 +23,8 @@ class VerificationRecord(Model):
     token_id = fields.CharField(max_length=64, null=True, db_index=True)
     # Written with the row, so that a row spooled during a database outage
     # (wallet.verification.spool) is stored once however often it is drained.
+    # On PostgreSQL the log is partitioned by month of ``at`` (migration 0013):
+    # the unique pair there is (record_id, at) and the primary key (id, at).
     record_id = fields.UUIDField(unique=True, null=True)
 
     class Meta:

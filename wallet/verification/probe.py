@@ -3,6 +3,11 @@
 A scan's officer and device counters, its replay mark (``SET NX GET``) and
 the licence's cached status go in one pipeline, and the scans of a process
 that wait together share that pipeline (:class:`~wallet.verification.coalesce.Coalescer`).
+On a Redis Cluster the pipeline is split by node and the parts sent at once
+(still one round trip of waiting): the mark is hash-tagged into the
+licence's slot (with its status) and the officer's counter into the device
+counter's, so a scan touches at most two nodes, and one when both slots
+live on the same node.
 With the cache down, limits lapse (loudly) and the probe knows neither
 replay nor status: the caller asks the database.
 """
@@ -15,6 +20,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from wallet.cache import tagged
 from wallet.db import map_storage_errors
 from wallet.errors import RateLimited, Unavailable
 from wallet.licences.status import LiveStatus, cache_key, parse_entry
@@ -50,6 +56,16 @@ class _ProbeRequest:
     status_key: str
 
 
+def _rate_keys(officer: OfficerSession, mode: str) -> tuple[str, str]:
+    """The officer's and the device's counters of ``mode``, in the device counter's slot.
+
+    An officer is bound to one device, so the officer's counter always
+    joins the same device counter and both go to one node.
+    """
+    device = f"rtel:rl:{mode}:d:{officer.device_id}"
+    return tagged(f"rtel:rl:{mode}:o:{officer.officer_id}", device), device
+
+
 class CacheProbe:
     """Rate limits, replay marks and cached statuses, in as few round trips as possible."""
 
@@ -60,7 +76,7 @@ class CacheProbe:
     async def rate_limit(self, officer: OfficerSession, mode: str, limit: Limit) -> None:
         """Count one ``mode`` for the officer and the device; :class:`RateLimited` past it."""
         count, window = limit
-        keys = (f"rtel:rl:{mode}:o:{officer.officer_id}", f"rtel:rl:{mode}:d:{officer.device_id}")
+        keys = _rate_keys(officer, mode)
         try:
             with map_storage_errors("cache"):
                 async with self.cache.pipeline(transaction=False) as pipe:
@@ -90,12 +106,10 @@ class CacheProbe:
         :meth:`rate_limit`) and the probe knows neither replay nor status.
         """
         marker = f"{officer.officer_id}:{officer.device_id}".encode()
-        mark_key = f"rtel:seen:{token_id}"
-        rate_keys = (
-            ()
-            if limit is None
-            else (f"rtel:rl:scan:o:{officer.officer_id}", f"rtel:rl:scan:d:{officer.device_id}")
-        )
+        status_key = cache_key(ref)
+        # The mark sits in the licence's slot, next to its status entry.
+        mark_key = tagged(f"rtel:seen:{token_id}", status_key)
+        rate_keys = () if limit is None else _rate_keys(officer, "scan")
         results = await self._probes.submit(
             _ProbeRequest(
                 rate_keys,
@@ -103,7 +117,7 @@ class CacheProbe:
                 mark_key,
                 marker,
                 max(window, 1),
-                cache_key(ref),
+                status_key,
             )
         )
         if results is None:
