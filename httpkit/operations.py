@@ -92,6 +92,8 @@ class Operation:
     query_model: type[BaseModel] | None = None
     #: other success statuses with the same body (e.g. 200 beside 201 for an idempotent repeat)
     also_status: tuple[int, ...] = ()
+    conditional: bool = False
+    """Answers an ``ETag`` and 304 (no body) to a current ``If-None-Match``."""
     #: other media types of the success answer (e.g. a rendered image beside the JSON)
     also_media_types: tuple[str, ...] = ()
     #: the success answer's schema when it is not a model (a JWS string, an image)
@@ -342,6 +344,10 @@ def build_openapi(
             ok.setdefault("content", {})[media_type] = {"schema": _media_schema(media_type)}
         for status in (op.status, *op.also_status):
             item["responses"][str(status)] = ok
+        if op.conditional:
+            item["responses"]["304"] = {
+                "description": "Not modified: the `If-None-Match` tag is the current `ETag`"
+            }
         errors = set(op.errors)
         if op.request_model is not None:
             errors |= {400, 413, 415, 422}

@@ -111,8 +111,12 @@ async def trust_list(request: Request) -> Response:
 async def status_list(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     async with read_only() as uow:
-        signed = await runtime.publication.status_list(uow, request.path_params["division"])
-    return Response(signed, media_type="application/jose")
+        signed = await runtime.publication.signed_status_list(uow, request.path_params["division"])
+    headers = {"ETag": signed.etag, "Cache-Control": "public, max-age=60"}
+    asked = request.headers.get("if-none-match", "")
+    if signed.etag in (tag.strip().removeprefix("W/") for tag in asked.split(",")):
+        return Response(status_code=304, headers=headers)
+    return Response(signed.token, media_type="application/jose", headers=headers)
 
 
 def operations() -> list[Operation]:
@@ -228,8 +232,12 @@ def operations() -> list[Operation]:
             "/verifier/v1/status-lists/{division}",
             status_list,
             "A province's status list (4 bits per licence, zlib), signed by its seal key",
+            "Answers with an `ETag` that stays the same while no status of the province "
+            "changes (up to an hour); send it back in `If-None-Match` for a 304 without a "
+            "body. Built once per change, however many ask.",
             tags=tags,
             cache_control=None,  # a public document
+            conditional=True,
             errors=(404, 422),
             response_media_type="application/jose",
             response_schema={"$ref": "#/components/schemas/StatusListJws"},

@@ -85,6 +85,8 @@ def encode(
     payload: Mapping[str, Any],
     private_key: bytes,
     backend: SM2Backend,
+    *,
+    max_length: int = MAX_TOKEN_LENGTH,
 ) -> str:
     """Sign ``payload`` and return the compact token.
 
@@ -92,8 +94,9 @@ def encode(
     ``alg``, if given, must be ``"SM2"``. The header is written as compact JSON
     with ``alg``, ``kid``, ``typ`` first, then any other members in the given
     order; the payload as compact JSON in its own order (orjson). A header the
-    decoder would refuse, or a token longer than :data:`MAX_TOKEN_LENGTH`,
-    raises :class:`ValueError`: that is a bug in the caller, not bad input.
+    decoder would refuse, or a token longer than ``max_length`` (default
+    :data:`MAX_TOKEN_LENGTH`; status lists have a bound of their own), raises
+    :class:`ValueError`: that is a bug in the caller, not bad input.
     """
     if header.get("alg", ALG) != ALG:
         raise ValueError(f"alg must be {ALG!r}")
@@ -112,8 +115,8 @@ def encode(
     signing_input = _b64(orjson.dumps(ordered)) + b"." + _b64(orjson.dumps(body))
     signature = backend.sign(private_key, signing_input)
     token = (signing_input + b"." + _b64(signature)).decode("ascii")
-    if len(token) > MAX_TOKEN_LENGTH:
-        raise ValueError(f"the token is longer than {MAX_TOKEN_LENGTH} characters")
+    if len(token) > max_length:
+        raise ValueError(f"the token is longer than {max_length} characters")
     return token
 
 
@@ -138,11 +141,11 @@ def _json_object(segment: str, what: str) -> dict[str, Any]:
     return value
 
 
-def decode(token: str) -> DecodedJWS:
+def decode(token: str, *, max_length: int = MAX_TOKEN_LENGTH) -> DecodedJWS:
     """Parse a compact token without checking its signature.
 
-    Raises :class:`MalformedToken` unless ``token`` is at most
-    :data:`MAX_TOKEN_LENGTH` characters of three non-empty unpadded,
+    Raises :class:`MalformedToken` unless ``token`` is at most ``max_length``
+    (default :data:`MAX_TOKEN_LENGTH`) characters of three non-empty unpadded,
     canonical base64url segments; the header and payload are JSON objects;
     the header has ``alg`` ``"SM2"``, a non-empty string ``kid``, a string
     ``typ`` if any and no ``crit``; and the signature is 64 bytes. Duplicate
@@ -151,8 +154,8 @@ def decode(token: str) -> DecodedJWS:
     """
     if not isinstance(token, str):
         raise MalformedToken("a token is a string")
-    if len(token) > MAX_TOKEN_LENGTH:
-        raise MalformedToken(f"the token is longer than {MAX_TOKEN_LENGTH} characters")
+    if len(token) > max_length:
+        raise MalformedToken(f"the token is longer than {max_length} characters")
     if token.count(".") != 2:
         raise MalformedToken("a token has three dot-separated parts")
     if _SEGMENTS.fullmatch(token) is None:

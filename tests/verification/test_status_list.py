@@ -17,6 +17,8 @@ from wallet.presentation.tokens import mint_credential
 from wallet.verification.offline import verify_offline
 from wallet.verification.status_list import (
     CODES,
+    MAX_LIST_LENGTH,
+    MAX_SLOTS,
     STATUS_LIST_TYPE,
     InvalidStatusList,
     StatusList,
@@ -61,7 +63,13 @@ def _lst(packed: bytes) -> str:
 
 
 def _signed(payload: dict, *, kid: str = "seal-ln", key: bytes = SEAL_LN, **header) -> str:
-    return jws.encode({"kid": kid, "typ": STATUS_LIST_TYPE, **header}, payload, key, SM2)
+    return jws.encode(
+        {"kid": kid, "typ": STATUS_LIST_TYPE, **header},
+        payload,
+        key,
+        SM2,
+        max_length=MAX_LIST_LENGTH,
+    )
 
 
 def _payload(**changes) -> dict:
@@ -275,3 +283,32 @@ def test_an_offline_verifier_reads_no_status_from_an_expired_list():
     assert verify_offline(TRUST, listed, qr, NOW + 600, SM2).verdict is Verdict.REVOKED
     late = verify_offline(TRUST, listed, qr, NOW + 601, SM2)
     assert late.verdict is Verdict.STATUS_UNAVAILABLE and "status" in late.unchecked
+
+
+def test_a_province_sized_list_is_longer_than_a_qr_token_and_still_verifies() -> None:
+    # 200,000 licences with statuses that do not compress away: far past the
+    # 4,096 characters a QR token may have, within what a list may have.
+    rng = random.Random(7)
+    entries = [(idx, rng.choice(STATUSES)) for idx in range(200_000)]
+    token = sign_status_list(
+        "210000",
+        encode_statuses(entries, 200_000),
+        kid="seal-ln",
+        private_key=SEAL_LN,
+        sm2=SM2,
+        now=NOW,
+    )
+    assert len(token) > 20 * jws.MAX_TOKEN_LENGTH
+    listed = verify_status_list(token, TRUST, SM2)
+    assert [listed.status_at(idx) for idx in (0, 99_999, 199_999)] == [
+        entries[0][1],
+        entries[99_999][1],
+        entries[199_999][1],
+    ]
+
+
+def test_a_list_that_inflates_past_the_bound_is_refused() -> None:
+    # A few kilobytes that would inflate to more than a list may hold (a zip bomb).
+    bomb = _lst(bytes(MAX_SLOTS // 2 + 1))
+    assert len(bomb) < 64 * 1024
+    _refused(_signed(_payload(lst=bomb)), "the list is larger than a list may be")

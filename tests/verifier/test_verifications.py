@@ -13,6 +13,7 @@ from tests.factories import version_body
 from tests.verification.conftest import add_officer
 from wallet.crypto import sm2_backend
 from wallet.keys.repository import KeyRepository
+from wallet.licences.models import Licence
 from wallet.licences.repository import LicenceRepository
 from wallet.presentation.render import qr_version, render_png
 from wallet.verification.models import VerificationRecord
@@ -354,3 +355,22 @@ async def test_a_licence_is_valid_through_its_registry_end_date_and_expired_afte
             officer = await add_officer(client, rt, badge, device=f"ENF-DEVICE-{badge}")
             verdicts.append((await _verify(scene, await scene.qr(), officer))["verdict"])
     assert verdicts == ["valid", "expired"]
+
+
+async def test_status_list_etag_holds_until_a_status_changes(scene):
+    await scene.credential()  # an offline credential gives the licence its place in the list
+    http = scene.caller.http
+    url = "/verifier/v1/status-lists/210000"
+    first = await http.get(url)
+    assert first.status_code == 200 and first.headers["cache-control"] == "public, max-age=60"
+    tag = first.headers["etag"]
+    again = await http.get(url, headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == tag
+    assert (await http.get(url)).text == first.text  # built once, the same signed list
+    await scene.status("suspend")
+    changed = await http.get(url, headers={"If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["etag"] != tag
+    trust = await scene.trust()
+    listed = verify_status_list(changed.text, trust, scene.rt.sm2)
+    [idx] = await Licence.filter(ref=scene.licence.ref).values_list("status_idx", flat=True)
+    assert listed.status_at(idx) == "suspended"

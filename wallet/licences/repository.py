@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 import orjson
+from tortoise.functions import Count, Sum
 
 from wallet.identifiers import province_division
 from wallet.licences.builders import EventRow, LicenceRow, VersionRow
@@ -288,6 +289,18 @@ class LicenceRepository:
         """How many places the province's status list has assigned."""
         counter = await StatusListCounter.filter(division=province).using_db(uow.conn).first()
         return counter.next_idx if counter else 0
+
+    async def status_list_stamp(self, uow: UnitOfWork, province: str) -> tuple[int, int]:
+        """``(placed licences, sum of their status_seq)`` of the province: it changes with
+        every status or version change of any of them (one aggregate, no rows read)."""
+        stamp = (
+            await Licence.filter(issuer_division__startswith=province[:2], status_idx__isnull=False)
+            .using_db(uow.conn)
+            .annotate(placed=Count("id"), changes=Sum("status_seq"))
+            .values("placed", "changes")
+        )
+        row = stamp[0] if stamp else {}
+        return int(row.get("placed") or 0), int(row.get("changes") or 0)
 
     async def status_entries(
         self, uow: UnitOfWork, province: str

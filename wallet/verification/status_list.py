@@ -24,6 +24,8 @@ from wallet.keys.trust_list import TrustList
 
 __all__ = [
     "CODES",
+    "MAX_LIST_LENGTH",
+    "MAX_SLOTS",
     "STATUS_LIST_TYPE",
     "InvalidStatusList",
     "StatusList",
@@ -36,6 +38,11 @@ STATUS_LIST_TYPE: Final = "rtel-status-list"
 BITS: Final = 4
 CODES: Final = {"valid": 0, "revoked": 1, "suspended": 2, "cancelled": 3, "expired": 4}
 _NAMES: Final = {code: name for name, code in CODES.items()}
+MAX_SLOTS: Final = 64_000_000
+"""Licences a province's list may place (32 MB unpacked): a bound on decompression."""
+MAX_LIST_LENGTH: Final = 48 * 1024 * 1024
+"""Characters of a signed list: the worst case of :data:`MAX_SLOTS` slots that do not
+compress, base64url-encoded (a QR token's bound, 4096, is far too small for a list)."""
 
 
 class InvalidStatusList(WalletError):
@@ -85,13 +92,19 @@ def sign_status_list(
     """The signed list token for ``division``."""
     lst = base64.urlsafe_b64encode(zlib.compress(packed, 9)).decode().rstrip("=")
     payload = {"iss": division, "iat": now, "exp": now + lifetime, "bits": BITS, "lst": lst}
-    return jws.encode({"kid": kid, "typ": STATUS_LIST_TYPE}, payload, private_key, sm2)
+    return jws.encode(
+        {"kid": kid, "typ": STATUS_LIST_TYPE},
+        payload,
+        private_key,
+        sm2,
+        max_length=MAX_LIST_LENGTH,
+    )
 
 
 def verify_status_list(token: str, trust: TrustList, sm2: SM2Backend) -> StatusList:
     """Check the list's seal against the trust list and unpack it."""
     try:
-        decoded = jws.decode(token)
+        decoded = jws.decode(token, max_length=MAX_LIST_LENGTH)
     except jws.MalformedToken as exc:
         raise InvalidStatusList(exc.detail) from None
     payload = decoded.payload
@@ -112,7 +125,14 @@ def verify_status_list(token: str, trust: TrustList, sm2: SM2Backend) -> StatusL
         raise InvalidStatusList("the signature does not verify")
     try:
         padded = lst + "=" * (-len(lst) % 4)
-        packed = zlib.decompress(base64.b64decode(padded, altchars=b"-_", validate=True))
+        inflater = zlib.decompressobj()
+        packed = inflater.decompress(
+            base64.b64decode(padded, altchars=b"-_", validate=True), MAX_SLOTS // 2
+        )
     except (ValueError, zlib.error):
         raise InvalidStatusList("the list does not decompress") from None
+    if inflater.unconsumed_tail:
+        raise InvalidStatusList("the list is larger than a list may be")
+    if not inflater.eof:
+        raise InvalidStatusList("the list does not decompress")
     return StatusList(division, iat, exp, packed)
