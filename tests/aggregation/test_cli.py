@@ -2,55 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
-
 import orjson
 
 from tests.aggregation.conftest import Bench
+from tests.cli_helpers import wallet_many
 
 # The console script's real main, once per command line, all in one process.
-RUNNER = """
-import contextlib, io, json, sys
-import httpkit.cli as cli
-results = []
-for argv in json.loads(sys.argv[1]):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = cli.main(argv)
-        except SystemExit as exc:
-            code = exc.code
-    results.append([code, out.getvalue(), err.getvalue()])
-print(json.dumps(results))
-"""
 
 
 async def _aggregate(bench: Bench, *commands: list[str]) -> list[tuple[int, str, str]]:
-    settings = bench.rt.settings
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "WALLET_MASTER_KEY": settings.master_key or "",
-        "WALLET_DATA_DIR": str(settings.data_dir),
-        "WALLET_DEPLOYMENT": settings.deployment,
-        "WALLET_MINISTRY_URL": bench.ministry.url,
-        "WALLET_AGGREGATION_TIMEOUT": "2",
-    }
-    argvs = [["aggregate", *command] for command in commands]
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        RUNNER,
-        orjson.dumps(argvs).decode(),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    return await wallet_many(
+        bench.rt.settings,
+        *(["aggregate", *command] for command in commands),
+        env={"WALLET_MINISTRY_URL": bench.ministry.url, "WALLET_AGGREGATION_TIMEOUT": "2"},
     )
-    out, err = await proc.communicate()
-    assert proc.returncode == 0, err.decode()
-    return [tuple(result) for result in orjson.loads(out)]
 
 
 async def test_status_resend_and_run(bench: Bench) -> None:

@@ -4,55 +4,18 @@ The runner calls the console script's real ``main`` once per command line
 (same error handling and exit codes), all in one process.
 """
 
-import asyncio
-import os
-import sys
-
 import orjson
 
+from tests.cli_helpers import wallet_many
 from tests.factories import committing
 from tests.keys.helpers import make_store
 from wallet.jws import decode
 from wallet.keys import SigningKey, verify_trust_list
 
-RUNNER = """
-import contextlib, io, json, sys
-import httpkit.cli as cli
-results = []
-for argv in json.loads(sys.argv[1]):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = cli.main(argv)
-        except SystemExit as exc:
-            code = exc.code
-    results.append([code, out.getvalue(), err.getvalue()])
-print(json.dumps(results))
-"""
-
 
 async def _keys(settings, *commands):
     """Run each ``wallet keys`` command line in one subprocess; (code, stdout, stderr) each."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "WALLET_MASTER_KEY": settings.master_key,
-        "WALLET_DATA_DIR": str(settings.data_dir),
-        "WALLET_DEPLOYMENT": settings.deployment,
-    }
-    argvs = [["keys", *command] for command in commands]
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        RUNNER,
-        orjson.dumps(argvs).decode(),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode == 0, err.decode()
-    return [tuple(result) for result in orjson.loads(out)]
+    return await wallet_many(settings, *(["keys", *command] for command in commands))
 
 
 async def test_init_rotate_list_and_trust_list(rt, settings):

@@ -9,10 +9,11 @@ import sys
 import orjson
 import pytest
 
+from tests.cli_helpers import cli_env, wallet
 from tests.conftest import TEST_MASTER_KEY
 from tests.factories import committing
 from tests.licences.test_import import bodies, write_jsonl
-from tests.operating.helpers import FreshDatabase, cli_env, wallet
+from tests.operating.helpers import FreshDatabase
 from wallet.audit.models import AuditEntry, AuditHead
 from wallet.keys.models import SigningKey
 from wallet.licences.import_files import import_file

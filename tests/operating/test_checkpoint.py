@@ -6,8 +6,8 @@ import orjson
 import pytest
 from tortoise import connections
 
+from tests.cli_helpers import wallet
 from tests.factories import committing
-from tests.operating.helpers import wallet
 from wallet.audit.checkpoint import CHECKPOINT_TYPE, parse_checkpoint, verify_signature
 from wallet.audit.models import AuditEntry, AuditHead
 from wallet.audit.service import GENESIS, append, entry_hash

@@ -11,9 +11,9 @@ import httpx
 import orjson
 import pytest
 
+from tests.cli_helpers import wallet
 from tests.conftest import TEST_MASTER_KEY
 from tests.factories import committing
-from tests.operating.helpers import wallet
 from wallet.clock import FixedClock
 from wallet.keys.models import SigningKey
 from wallet.operating.doctor import Check, examine

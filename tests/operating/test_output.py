@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import orjson
 
+from tests.cli_helpers import wallet_many
 from tests.factories import committing
-from tests.operating.helpers import wallet_many
 from wallet.authority.signing import create_client
 from wallet.cli._output import emit, render_table
 from wallet.uow import unit_of_work

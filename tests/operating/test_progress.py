@@ -10,10 +10,10 @@ import sys
 
 import pytest
 
+from tests.cli_helpers import cli_env, wallet
 from tests.conftest import _empty_tables
 from tests.factories import committing
 from tests.licences.test_import import bodies, counts, write_jsonl
-from tests.operating.helpers import cli_env, wallet
 from wallet.cli._progress import GracefulStop, Progress, format_duration
 from wallet.cli.imports import count_rows
 from wallet.licences.import_files import RejectReport, import_file, open_source

@@ -2,39 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import random
-import sys
 
 import orjson
 
-from tests.keys.test_cli import RUNNER
+from tests.cli_helpers import wallet_many
 from wallet.identifiers import make_uscc
 from wallet.sharing.models import RelyingParty
 
 
 async def _party(settings, *commands):
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "WALLET_MASTER_KEY": settings.master_key,
-        "WALLET_DATA_DIR": str(settings.data_dir),
-        "WALLET_DEPLOYMENT": settings.deployment,
-    }
-    argvs = [["party", *command] for command in commands]
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        RUNNER,
-        orjson.dumps(argvs).decode(),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode == 0, err.decode()
-    return [tuple(result) for result in orjson.loads(out)]
+    return await wallet_many(settings, *(["party", *command] for command in commands))
 
 
 async def test_add_list_disable(rt, settings):

@@ -27,13 +27,9 @@ from wallet.activation.schemas import (
 )
 from wallet.audit.service import append as audit
 from wallet.claims.errors import (
-    ClaimPendingReview,
-    ClaimRejected,
-    LicenceEnded,
     LicenceNotFound,
-    NotClaimed,
 )
-from wallet.claims.holding import claim_holds, holder_of
+from wallet.claims.holding import holder_of, require_in_use
 from wallet.claims.notify import ClaimNotifier
 from wallet.claims.repository import ClaimRepository
 from wallet.clock import Clock
@@ -45,7 +41,6 @@ from wallet.licences.catalogue import get_kind
 from wallet.licences.models import Licence
 from wallet.licences.repository import LicenceRepository
 from wallet.licences.search import in_scope
-from wallet.licences.status import TERMINAL, RegistryStatus
 from wallet.totp import new_seed
 from wallet.uow import UnitOfWork
 from wallet.vault import Vault
@@ -213,15 +208,7 @@ class ActivationService:
 
     async def _usable_licence(self, uow: UnitOfWork, session: HolderSession, ref: str) -> Licence:
         licence = await self._licence(uow, session, ref)
-        claim = await self.claims.of_licence(uow, licence.id)
-        if claim is None or not claim_holds(claim, licence):
-            raise NotClaimed()
-        if claim.status == "pending_review":
-            raise ClaimPendingReview()
-        if claim.status == "rejected":
-            raise ClaimRejected(claim.reason or None)
-        if RegistryStatus(licence.status) in TERMINAL:
-            raise LicenceEnded(f"the licence is {licence.status}")
+        require_in_use(await self.claims.of_licence(uow, licence.id), licence)
         return licence
 
 

@@ -26,14 +26,11 @@ from typing import Any, Final
 
 from wallet.audit.service import append as audit
 from wallet.claims.errors import (
-    ClaimPendingReview,
-    ClaimRejected,
     LicenceEnded,
     LicenceNotFound,
-    NotClaimed,
 )
 from wallet.claims.faces import LicenceFaces, mask_face
-from wallet.claims.holding import claim_holds, holder_of
+from wallet.claims.holding import holder_of, require_in_use
 from wallet.claims.repository import ClaimRepository
 from wallet.clock import Clock
 from wallet.crypto import SM2Backend
@@ -44,7 +41,6 @@ from wallet.keys.service import KeyStore
 from wallet.licences.catalogue import LicenceKind, get_kind
 from wallet.licences.models import Licence
 from wallet.licences.repository import LicenceRepository
-from wallet.licences.status import TERMINAL, RegistryStatus
 from wallet.presentation.service import kind_code
 from wallet.presentation.tokens import mint_print, new_print_id
 from wallet.uow import UnitOfWork
@@ -203,13 +199,5 @@ class Printables:
         licence = await self.licences.by_ref(uow, ref)
         if licence is None or not principal.may_act_on(holder_of(licence)):
             raise LicenceNotFound()
-        claim = await self.claims.of_licence(uow, licence.id)
-        if claim is None or not claim_holds(claim, licence):
-            raise NotClaimed()
-        if claim.status == "pending_review":
-            raise ClaimPendingReview()
-        if claim.status == "rejected":
-            raise ClaimRejected(claim.reason or None)
-        if RegistryStatus(licence.status) in TERMINAL:
-            raise LicenceEnded(f"the licence is {licence.status}")
+        require_in_use(await self.claims.of_licence(uow, licence.id), licence)
         return licence
