@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 _MEMORY: Final = 86400
 """Seconds a scope's count is kept after its last attempt."""
+_GATE_SLACK: Final = 300
+"""Seconds a gate's key outlives the gate (cleanup only: the stored time is what counts)."""
 _MEMORY_ENTRIES: Final = 65536
 
 
@@ -136,7 +138,9 @@ class _CacheStore:
         return [int(n) for n in answers[::2]]
 
     async def take_gate(self, key: str, until: int, now: int) -> bool:
-        keep = until - now + 1
+        # The stored time decides when the gate opens; the key's own expiry only
+        # tidies up, so it is kept a while past it (a gate read after its time says 0).
+        keep = until - now + _GATE_SLACK
         return bool(await self._take_gate(keys=[key], args=[now, until, keep]))
 
     async def success(self, clear: list[str], uncount: str) -> None:
