@@ -21,6 +21,7 @@ from asyncpg.exceptions import (
 )
 from redis.exceptions import RedisError
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate as _tortoise_migrate
 
@@ -130,12 +131,16 @@ def map_storage_errors(io_errors: Dependency = "database") -> Iterator[None]:
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
     """The Tortoise config dict for ``database_url`` (shared by app, CLI and migrations)."""
+    connection: str | dict[str, Any] = database_url
     if database_url.startswith("sqlite://"):
         path = database_url.removeprefix("sqlite://")
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # Tortoise's SQLite engine, with transactions that take the write lock at BEGIN.
+        connection = expand_db_url(database_url)
+        connection["engine"] = "wallet.sqlite_engine"
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection},
         "apps": {
             "wallet": {
                 "models": MODEL_MODULES,
