@@ -41,6 +41,8 @@ CLAIM_TEMPLATE = "tmpl-claim-review"
 collect_ignore = [] if os.environ.get("REDIS_URL") else ["test_redis_lease.py"]
 if "+cluster://" in os.environ.get("REDIS_URL", ""):
     collect_ignore.append("test_redis_lease.py")  # leases are database numbers: none on a cluster
+if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+    collect_ignore.append("browser")  # one browser run per suite: the embedded leg's
 
 
 def _leg() -> str:

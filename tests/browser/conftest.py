@@ -40,21 +40,6 @@ ARTEFACTS = Path(os.environ.get("BROWSER_ARTEFACTS", "test-artefacts/browser"))
 _TAKEN: list[Path] = []
 
 
-def _services_leg() -> bool:
-    return os.environ.get("DATABASE_URL", "").startswith("postgres")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    if not _services_leg():
-        return
-    skip = pytest.mark.skip(
-        reason="browser tests run on the embedded leg only (one browser run per suite)"
-    )
-    for item in items:
-        if "tests/browser/" in str(item.path).replace(os.sep, "/"):
-            item.add_marker(skip)
-
-
 class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-import pytest
 from tortoise import connections
 
 from wallet.uow import read_only, unit_of_work
@@ -33,8 +32,8 @@ async def _where(record_id) -> str:
 
 
 async def test_a_spool_drained_twice_stores_each_row_once_in_its_month(rt):
-    if not _on_postgres():
-        pytest.skip("the log is partitioned on PostgreSQL only")
+    # On both engines a repeated drain stores each row once; on PostgreSQL each
+    # row also lands in its month's partition (or DEFAULT, outside every month).
     now = rt.clock.now()
     rows = [
         _row(now, token_id="jti-now"),
@@ -48,6 +47,8 @@ async def test_a_spool_drained_twice_stores_each_row_once_in_its_month(rt):
     spool.path.write_bytes(spooled)  # a drain that died before emptying the file
     await rt.verifier.drain_spool()
     assert await VerificationRecord.all().count() == 3
+    if not _on_postgres():
+        return
     assert await _where(rows[0][0]) == f"verification_record_p{now:%Y%m}"
     assert await _where(rows[1][0]) == "verification_record_default"
     assert await _where(rows[2][0]) == "verification_record_default"
