@@ -12,12 +12,18 @@ test checks the file against the code.
 
 from __future__ import annotations
 
-import base64
 import json
 import sys
 from typing import Any
 
-from tests.verification.conformance import LICENCE, NOW, PATH, private_key
+from tests.verification.conformance import (
+    LICENCE,
+    NOW,
+    PATH,
+    _tamper,
+    _trust_list,
+    private_key,
+)
 from wallet import jws
 from wallet.crypto import SM2Backend, sm2_backend
 from wallet.keys.trust_list import verify_trust_list
@@ -64,31 +70,6 @@ def _keys(sm2: SM2Backend) -> dict[str, dict[str, Any]]:
             "public_key": sm2.public_key(private).hex(),
         }
     return out
-
-
-def _trust_list(keys: dict[str, dict[str, Any]], sm2: SM2Backend) -> str:
-    entries = [
-        {
-            "kid": k["kid"],
-            "division": k["division"],
-            "use": k["use"],
-            "pub": k["public_key"],
-            "nbf": NOW - 30 * 86400,
-            "exp": None,
-            "status": "active",
-        }
-        for k in keys.values()
-    ]
-    payload = {"iss": "rtel-wallet", "iat": NOW - 600, "keys": entries}
-    header = {"alg": "SM2", "kid": keys["root"]["kid"], "typ": "rtel-trust-list"}
-    return jws.encode(header, payload, bytes.fromhex(keys["root"]["private_key"]), sm2)
-
-
-def _tamper(token: str) -> str:
-    header, _, signature = token.split(".")
-    claims = jws.decode(token).payload | {"ver": 3}
-    forged = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode())
-    return f"{header}.{forged.rstrip(b'=').decode()}.{signature}"
 
 
 def build(sm2: SM2Backend) -> dict[str, Any]:
