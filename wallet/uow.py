@@ -42,6 +42,17 @@ class UnitOfWork:
         """Whether the connection speaks PostgreSQL (row locks, ``SKIP LOCKED``)."""
         return self.conn.capabilities.dialect == "postgres"
 
+    async def fetch_rows(self, sql: str, *args: Any) -> list[Any]:
+        """Run one parameterised query (``$1``…) on this transaction's connection.
+
+        PostgreSQL only: for the bulk importer's ``= ANY($1)`` lookups, whose
+        thousand keys the query builder would render one by one.
+        """
+        if not self.is_postgres:
+            raise RuntimeError("fetch_rows needs PostgreSQL")
+        async with self.conn.acquire_connection() as connection:
+            return list(await connection.fetch(sql, *args))
+
     async def copy_records(
         self, table: str, columns: Sequence[str], records: Iterable[Sequence[Any]]
     ) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import copy
 import csv
+import gc
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ from wallet.licences.seal import verify_seal
 from wallet.licences.service import Registry
 from wallet.licences.status import read_cached_status
 from wallet.uow import UnitOfWork, read_only, unit_of_work
-from wallet.vault.service import ColumnSealer
+from wallet.vault.service import ColumnSealer, VaultKeys
 
 KINDS = ("qualification", "transport_cert", "business_permit", "taxi_driver", "ridehail_transport")
 
@@ -218,7 +219,9 @@ async def test_csv_import_matches_the_jsonl_content(keyed, tmp_path):
     assert view.face["length_mm"] == 12000 and view.face["tonnage_or_seats"] == "31.5"
 
 
-async def test_bad_rows_are_reported_masked_and_good_rows_apply(keyed, tmp_path):
+@pytest.mark.parametrize("workers", [0, 2], ids=["here", "in-workers"])
+async def test_bad_rows_are_reported_masked_and_good_rows_apply(keyed, tmp_path, workers):
+    """The same report whether the rows are checked here or in worker processes."""
     rt = keyed
     good = bodies(4, seed=2)
     bad_id = version_body("qualification", seed=21)
@@ -243,7 +246,9 @@ async def test_bad_rows_are_reported_masked_and_good_rows_apply(keyed, tmp_path)
         good[3],
     ]
     path = write_jsonl(tmp_path / "mixed.jsonl", lines)
-    stats = await import_file(rt.registry, path, rejects=tmp_path / "r.csv", batch_size=3)
+    stats = await import_file(
+        rt.registry, path, rejects=tmp_path / "r.csv", batch_size=3, workers=workers
+    )
     assert (stats.read, stats.created, stats.rejected) == (10, 4, 6)
     for body in good:
         await licence_of(rt, body)
@@ -569,6 +574,10 @@ async def test_sealing_in_worker_processes(keyed, tmp_path):
     column = ColumnSealer("v1", b"c" * 16, DOCUMENT_CONTEXT)
     shown = repr(importer._SealJob("tongsuo", b"k" * 32, [b"the-body"], column))
     assert "kkkk" not in shown and "the-body" not in shown and "cccc" not in shown
+    keys = VaultKeys({"v1": b"v" * 16}, "v1", b"i" * 32)
+    row = importer.SourceRow(1, {"face": {"name": "张三"}})
+    shown = repr(importer._CheckJob(keys, date(2026, 1, 1), [row])) + repr(keys.vault())
+    assert "vvvv" not in shown and "iiii" not in shown and "张三" not in shown
 
 
 def test_shown_values_are_masked():
@@ -588,6 +597,7 @@ async def test_rows_from_any_iterable(keyed, tmp_path):
     rt = keyed
     rows = [importer.SourceRow(i + 1, body) for i, body in enumerate(bodies(3, seed=14))]
     seen = []
+    collector = gc.get_threshold(), gc.get_freeze_count()
     with RejectReport(None) as report:
         stats = await import_rows(
             rt.registry,
@@ -595,9 +605,12 @@ async def test_rows_from_any_iterable(keyed, tmp_path):
             source="memory",
             rejects=report,
             batch_size=2,
-            progress=lambda s: seen.append(s.read),
+            progress=lambda s: seen.append((s.read, gc.get_threshold()[0])),
         )
-    assert stats.created == 3 and seen == [2, 3]
+    threshold = importer._GC_THRESHOLD
+    assert stats.created == 3 and seen == [(2, threshold), (3, threshold)]
+    # The importer collects garbage less often while it runs, and as before afterwards.
+    assert (gc.get_threshold(), gc.get_freeze_count()) == collector
 
 
 async def _cli(settings, *args):

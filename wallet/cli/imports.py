@@ -164,7 +164,7 @@ def register(subparsers: Subparsers) -> None:
         type=_workers,
         default=default_workers(),
         metavar="N",
-        help="seal (SM2) worker processes; 0 seals in this process "
+        help="worker processes that check rows and seal (SM2); 0 works in this process "
         f"(default here: {default_workers()})",
     )
     command.add_argument(

@@ -77,6 +77,18 @@ class PreparedVersion:
     number_index: str
     digest: str
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # The importer's workers send thousands back: a plain tuple, not the
+        # dataclass pickling that walks the fields of every instance.
+        return PreparedVersion, (
+            self.data,
+            self.kind,
+            self.face,
+            self.number,
+            self.number_index,
+            self.digest,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class HolderRef:

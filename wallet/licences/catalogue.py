@@ -136,6 +136,10 @@ class LicenceKind:
         """The field called ``name``; :class:`KeyError` if the kind has none."""
         return self._by_name[name]
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # A kind travels between processes (the importer's workers) by its code alone.
+        return get_kind, (self.code,)
+
 
 # --- loading -----------------------------------------------------------------
 

@@ -153,6 +153,14 @@ class LicenceRepository:
         self, uow: UnitOfWork, kinds: Collection[str], number_indexes: Collection[str]
     ) -> dict[tuple[str, str], uuid.UUID]:
         """``(kind, number_index) → licence id`` of the licences among these keys."""
+        if uow.is_postgres:
+            rows = await uow.fetch_rows(
+                "SELECT id, kind, number_index FROM licence"
+                " WHERE kind = ANY($1::text[]) AND number_index = ANY($2::text[])",
+                list(kinds),
+                list(number_indexes),
+            )
+            return {(row[1], row[2]): row[0] for row in rows}
         found = (
             await Licence.filter(kind__in=list(kinds), number_index__in=list(number_indexes))
             .using_db(uow.conn)
@@ -164,6 +172,14 @@ class LicenceRepository:
         self, uow: UnitOfWork, licence_ids: Collection[uuid.UUID], versions: Collection[int]
     ) -> list[tuple[uuid.UUID, int, str]]:
         """``(licence id, version, content digest)`` of these licences' recorded versions."""
+        if uow.is_postgres:
+            found = await uow.fetch_rows(
+                "SELECT licence_id, version, content_digest FROM licence_version"
+                " WHERE licence_id = ANY($1::uuid[]) AND version = ANY($2::int[])",
+                list(licence_ids),
+                list(versions),
+            )
+            return [(row[0], row[1], row[2]) for row in found]
         rows = (
             await LicenceVersion.filter(licence_id__in=list(licence_ids), version__in=versions)
             .using_db(uow.conn)

@@ -15,6 +15,7 @@ is :mod:`wallet.licences.search`, the views :mod:`wallet.licences.views`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from redis.asyncio import Redis
@@ -59,12 +60,70 @@ from wallet.licences.views import licence_view, version_view
 from wallet.uow import UnitOfWork
 from wallet.vault import Vault
 
-__all__ = ["Registry", "UpsertResult"]
+__all__ = ["Registry", "UpsertResult", "prepare_version", "validate_version"]
 
 
 def _identifier_problem(field: str, exc: InvalidIdentifier) -> FieldProblem:
     # The same entry as a face identifier's (catalogue): the rule names the identifier.
     return {"field": field, "rule": f"{exc.kind}.{exc.rule}", "message": exc.detail}
+
+
+def validate_version(data: VersionIn, today: date) -> tuple[LicenceKind, dict[str, Any]]:
+    """Catalogue and identifier checks of one version as of ``today``; ValidationFailed
+    lists every problem. No I/O: the bulk importer runs it in worker processes."""
+    try:
+        kind = get_kind(data.kind)
+    except NotFound:
+        raise ValidationFailed(
+            errors=[{"field": "kind", "rule": "enum", "message": "unknown licence kind"}]
+        ) from None
+    problems: list[dict[str, Any]] = []
+    face: dict[str, Any] = {}
+    try:
+        face = validate_face(kind, data.face, today=today)
+    except ValidationFailed as exc:
+        problems += [{**p, "field": f"face.{p['field']}"} for p in exc.errors]
+    for field, check in (
+        ("issuer.uscc", identifiers.uscc),
+        ("issuer.division", identifiers.division_code),
+    ):
+        value = data.issuer.uscc if field == "issuer.uscc" else data.issuer.division
+        try:
+            check(value)
+        except InvalidIdentifier as exc:
+            problems.append(_identifier_problem(field, exc))
+    if kind.holder_type == "vehicle":
+        if data.holder is None:
+            problems.append(
+                {
+                    "field": "holder.uscc",
+                    "rule": "required",
+                    "message": "vehicle licences name their operator",
+                }
+            )
+        else:
+            try:
+                identifiers.uscc(data.holder.uscc)
+            except InvalidIdentifier as exc:
+                problems.append(_identifier_problem("holder.uscc", exc))
+    if problems:
+        raise ValidationFailed(errors=problems)
+    return kind, face
+
+
+def prepare_version(builder: RecordBuilder, data: VersionIn, today: date) -> PreparedVersion:
+    """:func:`validate_version` plus the licence number, its blind index and the content
+    digest (``builder`` holds the vault's index key). No I/O."""
+    kind, face = validate_version(data, today)
+    number = str(face[kind.number_field])
+    return PreparedVersion(
+        data,
+        kind,
+        face,
+        number,
+        builder.number_index(number),
+        builder.content_digest(data, face),
+    )
 
 
 @dataclass(frozen=True)
@@ -102,59 +161,12 @@ class Registry:
     # -- feed ---------------------------------------------------------------
 
     def validate(self, data: VersionIn) -> tuple[LicenceKind, dict[str, Any]]:
-        """Catalogue and identifier checks of one version; ValidationFailed lists every problem."""
-        try:
-            kind = get_kind(data.kind)
-        except NotFound:
-            raise ValidationFailed(
-                errors=[{"field": "kind", "rule": "enum", "message": "unknown licence kind"}]
-            ) from None
-        problems: list[dict[str, Any]] = []
-        face: dict[str, Any] = {}
-        try:
-            face = validate_face(kind, data.face, today=self.clock.now().date())
-        except ValidationFailed as exc:
-            problems += [{**p, "field": f"face.{p['field']}"} for p in exc.errors]
-        for field, check in (
-            ("issuer.uscc", identifiers.uscc),
-            ("issuer.division", identifiers.division_code),
-        ):
-            value = data.issuer.uscc if field == "issuer.uscc" else data.issuer.division
-            try:
-                check(value)
-            except InvalidIdentifier as exc:
-                problems.append(_identifier_problem(field, exc))
-        if kind.holder_type == "vehicle":
-            if data.holder is None:
-                problems.append(
-                    {
-                        "field": "holder.uscc",
-                        "rule": "required",
-                        "message": "vehicle licences name their operator",
-                    }
-                )
-            else:
-                try:
-                    identifiers.uscc(data.holder.uscc)
-                except InvalidIdentifier as exc:
-                    problems.append(_identifier_problem("holder.uscc", exc))
-        if problems:
-            raise ValidationFailed(errors=problems)
-        return kind, face
+        """Catalogue and identifier checks of one version (:func:`validate_version`, today)."""
+        return validate_version(data, self.clock.now().date())
 
     def prepare(self, data: VersionIn) -> PreparedVersion:
         """:meth:`validate` plus the licence number, its blind index and the content digest."""
-        kind, face = self.validate(data)
-        number = str(face[kind.number_field])
-        builder = self.builder
-        return PreparedVersion(
-            data,
-            kind,
-            face,
-            number,
-            builder.number_index(number),
-            builder.content_digest(data, face),
-        )
+        return prepare_version(self.builder, data, self.clock.now().date())
 
     async def upsert_version(
         self, uow: UnitOfWork, data: VersionIn, *, actor: str, scope: str | None = None

@@ -18,7 +18,7 @@ from wallet.crypto import KeyedHmacSM3, sm4_gcm_decrypt, sm4_gcm_encrypt
 from wallet.errors import ConfigurationError, CryptoError
 from wallet.masterkey import derive_key
 
-__all__ = ["ColumnSealer", "Vault", "normalise"]
+__all__ = ["ColumnSealer", "Vault", "VaultKeys", "normalise"]
 
 
 def normalise(value: str) -> str:
@@ -46,6 +46,20 @@ class ColumnSealer:
         return _seal(self.kid, self.key, value, self.context)
 
 
+@dataclass(frozen=True)
+class VaultKeys:
+    """A vault's keys as plain data, so a worker process can make the same vault
+    (:meth:`Vault.keys_for_worker`); no key appears in its ``repr``."""
+
+    keys: Mapping[str, bytes] = field(repr=False)
+    current_kid: str
+    index_key: bytes = field(repr=False)
+
+    def vault(self) -> Vault:
+        """The vault these keys make."""
+        return Vault(self.keys, self.current_kid, self.index_key)
+
+
 class Vault:
     """Seals and opens personal data; computes blind indexes."""
 
@@ -54,7 +68,11 @@ class Vault:
             raise ConfigurationError(f"vault key id {current_kid!r} has no key")
         self._keys = dict(keys)
         self._kid = current_kid
+        self._index_key = index_key
         self._index = KeyedHmacSM3(index_key)
+
+    def __repr__(self) -> str:
+        return f"Vault(current_kid={self._kid!r})"
 
     @classmethod
     def from_master_key(
@@ -76,6 +94,10 @@ class Vault:
     def column_sealer(self, context: str) -> ColumnSealer:
         """A sealer for the column ``context`` under the current key (for worker processes)."""
         return ColumnSealer(self._kid, self._keys[self._kid], context)
+
+    def keys_for_worker(self) -> VaultKeys:
+        """The keys of this vault as plain data, for a worker process to make the same one."""
+        return VaultKeys(dict(self._keys), self._kid, self._index_key)
 
     def open(self, sealed: str, context: str) -> str:
         """Decrypt a value sealed by :meth:`seal` under any known key id."""
