@@ -14,18 +14,30 @@ so that they sit in one slot, and a pipeline of them goes to one node.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from typing import Any, TypeAlias, cast
 
 import fakeredis
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisClusterException, RedisError
+from redis.exceptions import NoScriptError, RedisClusterException, RedisError
 
 from wallet.errors import Unavailable
 from wallet.settings import Settings
 
-__all__ = ["CLUSTER_SCHEMES", "Cache", "is_cluster", "open_cache", "ping_cache", "tagged"]
+__all__ = [
+    "CLUSTER_SCHEMES",
+    "Cache",
+    "Script",
+    "is_cluster",
+    "open_cache",
+    "ping_cache",
+    "preload_scripts",
+    "run_scripts",
+    "tagged",
+]
 
 Cache: TypeAlias = "Redis"
 
@@ -90,3 +102,63 @@ async def ping_cache(cache: Redis) -> None:
         await cache.ping()
     except (RedisError, OSError) as exc:
         raise Unavailable(f"cache: {type(exc).__name__}") from exc
+
+
+class Script:
+    """A Lua script the server knows by its SHA-1 once loaded (see :func:`run_scripts`)."""
+
+    __slots__ = ("sha", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        # Redis names a script by its SHA-1 (a name, not a security measure).
+        self.sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
+        _SCRIPTS.append(self)
+
+
+_SCRIPTS: list[Script] = []
+
+
+async def preload_scripts(cache: Redis) -> bool:
+    """Load every :class:`Script` made so far (on every primary of a cluster), so that a
+    server's first requests need no NOSCRIPT round; True when loaded. Best effort: with
+    the cache down, :func:`run_scripts` loads them when it is back."""
+    try:
+        for script in _SCRIPTS:
+            await cache.script_load(script.source)
+    except (RedisError, OSError):
+        return False
+    return True
+
+
+ScriptArg: TypeAlias = bytes | int | str
+
+
+async def run_scripts(
+    cache: Redis, calls: Sequence[tuple[Script, Sequence[str], Sequence[ScriptArg]]]
+) -> list[Any]:
+    """Run each ``(script, keys, args)`` in one pipeline (one per node on a cluster); the
+    answers in order.
+
+    A script call is one command however much it does, which is what the
+    scan path needs: the client's own work is per command. The pipeline
+    sends ``EVALSHA`` alone (a cluster's pipeline neither loads scripts nor
+    takes the script helper's calls): a server that does not know a script
+    yet answers NOSCRIPT, and then the scripts are loaded (on every primary
+    of a cluster) and the pipeline sent again, so the callers' scripts must
+    bear running twice. The keys of one call must share a slot (:func:`tagged`).
+    Cache errors propagate.
+    """
+    for attempt in (1, 2):
+        try:
+            async with cache.pipeline(transaction=False) as pipe:
+                for script, keys, args in calls:
+                    pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+                results: list[Any] = await pipe.execute()
+                return results
+        except NoScriptError:
+            if attempt == 2:
+                raise
+            for source in {script.source for script, _, _ in calls}:
+                await cache.script_load(source)
+    raise AssertionError("unreachable")

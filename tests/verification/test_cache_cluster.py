@@ -23,6 +23,8 @@ from redis.asyncio.connection import AbstractConnection
 from redis.crc import key_slot
 
 from tests.verification.conftest import Scene, add_officer
+from wallet.cache import preload_scripts
+from wallet.errors import RateLimited
 from wallet.licences.status import cache_key
 from wallet.officers.service import OfficerSession
 from wallet.verification.probe import CacheProbe, _rate_keys
@@ -52,6 +54,28 @@ async def test_the_keys_of_one_scan_share_two_slots():
     assert _slot(officer_key) == _slot(device_key)
     assert _slot(mark) == _slot(cache_key(ref))
     await cache.aclose()
+
+
+async def test_the_probe_loads_its_scripts_again_when_the_cache_lost_them(rt):
+    """A restarted Redis knows no scripts: the probe loads them and its answers hold."""
+    probe = CacheProbe(rt.cache)
+    officer = OfficerSession(8, "21010002", "210100", "inspector", "ENF-DEVICE-0002")
+    other = OfficerSession(9, "21010003", "210100", "inspector", "ENF-DEVICE-0003")
+    ref = "LQRSTUVWXYZ234567"
+    try:
+        assert (await probe.probe(officer, "jti-flush", 60, ref, limit=(120, 60))).replayed is False
+        await rt.cache.script_flush()
+        # Its own mark again, then another officer's scan of the same token: a replay.
+        again = await probe.probe(officer, "jti-flush", 60, ref, limit=(120, 60))
+        assert again.replayed is False
+        assert (await probe.probe(other, "jti-flush", 60, ref, limit=(120, 60))).replayed is True
+        await rt.cache.script_flush()
+        # Two scans counted for the officer, once each: a third is over a limit of two.
+        with pytest.raises(RateLimited):
+            await probe.rate_limit(officer, "scan", (2, 60))
+        await probe.rate_limit(other, "scan", (2, 60))
+    finally:
+        assert await preload_scripts(rt.cache)  # as the server left them at start-up
 
 
 class _Requests:

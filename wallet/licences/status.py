@@ -24,7 +24,6 @@ database until it expires (:data:`PENDING_TTL`).
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,8 +34,9 @@ from typing import Final
 import orjson
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import RedisError
 
+from wallet.cache import Script, ScriptArg, run_scripts
 from wallet.errors import InvalidTransition, Unavailable
 
 __all__ = [
@@ -209,10 +209,9 @@ return 1
 """
 
 
-# Redis names a script by its SHA-1 (a name, not a security measure).
-_CAS_SHA: Final = hashlib.sha1(_CAS.encode(), usedforsecurity=False).hexdigest()
+_CAS_SCRIPT: Final = Script(_CAS)
 
-_Arg = bytes | int | str
+_Arg = ScriptArg
 
 
 def _cas(cache: Redis) -> AsyncScript:
@@ -220,26 +219,11 @@ def _cas(cache: Redis) -> AsyncScript:
 
 
 async def _cas_pipelined(cache: Redis, calls: list[tuple[str, list[_Arg]]]) -> None:
-    """Run :data:`_CAS` for each ``(key, args)`` in one pipeline (one per node on a cluster).
-
-    The pipeline sends ``EVALSHA`` alone (a cluster's pipeline neither loads
-    scripts nor takes the script helper's calls): a server that does not know
-    the script yet answers NOSCRIPT, and then the script is loaded (on every
-    primary of a cluster) and the pipeline sent again. Sending it again is
-    harmless: a pending marker is put again, an entry of the same sequence is
-    refused by the script.
-    """
-    for attempt in (1, 2):
-        try:
-            async with cache.pipeline(transaction=False) as pipe:
-                for key, args in calls:
-                    pipe.execute_command("EVALSHA", _CAS_SHA, 1, key, *args)
-                await pipe.execute()
-            return
-        except NoScriptError:
-            if attempt == 2:
-                raise
-            await cache.script_load(_CAS)
+    """Run :data:`_CAS` for each ``(key, args)`` in one pipeline (one per node on a
+    cluster), through :func:`~wallet.cache.run_scripts`. Sending it again after a
+    NOSCRIPT is harmless: a pending marker is put again, an entry of the same
+    sequence is refused by the script."""
+    await run_scripts(cache, [(_CAS_SCRIPT, [key], args) for key, args in calls])
 
 
 async def mark_pending(cache: Redis, seqs: Mapping[str, int]) -> None:

@@ -1,7 +1,7 @@
 """The verification log, written by group commit, with the spool behind it.
 
 Every verification waits until its row is durable, but the verifications
-waiting together share one bulk insert (:class:`~wallet.verification.coalesce.Coalescer`).
+waiting together share one bulk insert (:class:`~wallet.coalesce.Coalescer`).
 Nothing is answered before it is logged, so a crash loses no row of an
 answered verification. A batch the database refuses goes to the local spool
 (:mod:`wallet.verification.spool`), drained back in the background; when
@@ -21,12 +21,12 @@ from typing import Final
 from tortoise.exceptions import OperationalError
 
 from wallet.clock import Clock
+from wallet.coalesce import Coalescer
 from wallet.db import map_storage_errors
 from wallet.errors import Unavailable
 from wallet.metrics import VERDICTS
 from wallet.officers.service import OfficerSession
 from wallet.uow import read_only
-from wallet.verification.coalesce import Coalescer
 from wallet.verification.repository import VerificationRepository
 from wallet.verification.spool import SpoolRow, VerificationSpool
 from wallet.verification.trust import DB_TIMEOUT

@@ -1,8 +1,9 @@
 """The scan's one cache round trip: rate-limit counters, the replay mark and the status read.
 
-A scan's officer and device counters, its replay mark (``SET NX GET``) and
-the licence's cached status go in one pipeline, and the scans of a process
-that wait together share that pipeline (:class:`~wallet.verification.coalesce.Coalescer`).
+A scan's officer and device counters are one script call, its replay mark
+(``SET NX GET``) and the licence's cached status another; both go in one
+pipeline, and the scans of a process that wait together share that pipeline
+(:class:`~wallet.coalesce.Coalescer`).
 On a Redis Cluster the pipeline is split by node and the parts sent at once
 (still one round trip of waiting): the mark is hash-tagged into the
 licence's slot (with its status) and the officer's counter into the device
@@ -15,18 +16,19 @@ replay nor status: the caller asks the database.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Final
 
 from redis.asyncio import Redis
 
-from wallet.cache import tagged
+from wallet.cache import Script, ScriptArg, run_scripts, tagged
+from wallet.coalesce import Coalescer
 from wallet.db import map_storage_errors
 from wallet.errors import RateLimited, Unavailable
 from wallet.licences.status import LiveStatus, cache_key, parse_entry
 from wallet.metrics import STATUS_CACHE_READS
 from wallet.officers.service import OfficerSession
-from wallet.verification.coalesce import Coalescer
 
 __all__ = ["CacheProbe", "Probe"]
 
@@ -66,8 +68,35 @@ def _rate_keys(officer: OfficerSession, mode: str) -> tuple[str, str]:
     return tagged(f"rtel:rl:{mode}:o:{officer.officer_id}", device), device
 
 
+# One count on each key (all in one slot), each key expiring ARGV[1] seconds after its
+# first count; the counts. INCR and EXPIRE NX per key, as one command. Sent again after
+# a NOSCRIPT (see run_scripts), a scan is counted twice: a limit errs on the safe side.
+_COUNT: Final = Script(
+    """
+local counts = {}
+for i, key in ipairs(KEYS) do
+    counts[i] = redis.call('INCR', key)
+    redis.call('EXPIRE', key, ARGV[1], 'NX')
+end
+return counts
+"""
+)
+
+# The scan's replay mark (SET NX GET: the previous marker, nil when this scan set it)
+# and the licence's cached status, both in the licence's slot. Sent again, the mark
+# answers this scan's own marker, which is not a replay.
+_MARK: Final = Script(
+    """
+local previous = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2], 'GET')
+return {previous, redis.call('GET', KEYS[2])}
+"""
+)
+
+
 class CacheProbe:
-    """Rate limits, replay marks and cached statuses, in as few round trips as possible."""
+    """Rate limits, replay marks and cached statuses, in as few round trips as possible:
+    each concern is one script call (the client's work is per command), and the scans
+    waiting together share one pipeline."""
 
     def __init__(self, cache: Redis) -> None:
         self.cache = cache
@@ -79,16 +108,12 @@ class CacheProbe:
         keys = _rate_keys(officer, mode)
         try:
             with map_storage_errors("cache"):
-                async with self.cache.pipeline(transaction=False) as pipe:
-                    for key in keys:
-                        pipe.incr(key)
-                        pipe.expire(key, window, nx=True)
-                    results = await pipe.execute()
+                [counts] = await run_scripts(self.cache, [(_COUNT, keys, [window])])
         except Unavailable:
             # Enforcement must go on while the cache is down: limits lapse, loudly.
             log.warning("rate limits not applied: cache unavailable")
             return
-        if max(results[0], results[2]) > count:
+        if max(counts) > count:
             raise RateLimited(f"at most {count} {mode}s per {window} s", retry_after=window)
 
     async def probe(
@@ -123,8 +148,8 @@ class CacheProbe:
         if results is None:
             STATUS_CACHE_READS.labels(result="unavailable").inc()
             return Probe(None, None)
-        *counts, previous, raw_status = results
-        if limit is not None and max(counts[0], counts[2]) > limit[0]:
+        counts, previous, raw_status = results
+        if limit is not None and max(counts) > limit[0]:
             if previous is None:
                 try:
                     with map_storage_errors("cache"):
@@ -137,28 +162,30 @@ class CacheProbe:
         STATUS_CACHE_READS.labels(result="miss" if status is None else "hit").inc()
         return Probe(previous is not None and previous != marker, status)
 
-    async def _batch(self, batch: list[_ProbeRequest]) -> list[list[Any] | None]:
-        """The probes of ``batch`` in one pipeline; ``None`` for each if the cache fails."""
+    async def _batch(
+        self, batch: list[_ProbeRequest]
+    ) -> list[tuple[list[int], bytes | None, bytes | None] | None]:
+        """The probes of ``batch`` in one pipeline: per probe its counts (empty without
+        rate keys), the previous marker and the cached status; ``None`` for each if the
+        cache fails."""
+        calls: list[tuple[Script, Sequence[str], Sequence[ScriptArg]]] = []
+        for probe in batch:
+            if probe.rate_keys:
+                calls.append((_COUNT, probe.rate_keys, [probe.rate_window]))
+            calls.append(
+                (_MARK, [probe.mark_key, probe.status_key], [probe.marker, probe.mark_ttl])
+            )
         try:
             with map_storage_errors("cache"):
-                async with self.cache.pipeline(transaction=False) as pipe:
-                    for probe in batch:
-                        for key in probe.rate_keys:
-                            pipe.incr(key)
-                            pipe.expire(key, probe.rate_window, nx=True)
-                        # SET NX GET: the previous marker, or None when this scan set it.
-                        pipe.set(probe.mark_key, probe.marker, nx=True, ex=probe.mark_ttl, get=True)
-                        pipe.get(probe.status_key)
-                    results = await pipe.execute()
+                results = iter(await run_scripts(self.cache, calls))
         except Unavailable:
             log.warning(
                 "cache unavailable: rate limits not applied; replay and status from the database"
             )
             return [None] * len(batch)
-        answers: list[list[Any] | None] = []
-        start = 0
+        answers: list[tuple[list[int], bytes | None, bytes | None] | None] = []
         for probe in batch:
-            end = start + 2 * len(probe.rate_keys) + 2
-            answers.append(results[start:end])
-            start = end
+            counts = next(results) if probe.rate_keys else []
+            previous, raw_status = next(results)
+            answers.append((list(counts), previous, raw_status))
         return answers

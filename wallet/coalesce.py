@@ -1,8 +1,10 @@
-"""Group commit for the verifier: one flush for every item that arrived while the last one ran.
+"""Group commit for the scan path: one flush for every item that arrived while the last one ran.
 
-The Redis probe (:mod:`wallet.verification.probe`) and the verification log
+The officer's session read (:mod:`wallet.officers.service`), the Redis probe
+(:mod:`wallet.verification.probe`) and the verification log
 (:mod:`wallet.verification.log`) share their fixed cost (a round trip, a
-statement) between the scans waiting together through a :class:`Coalescer`.
+statement, the Redis client's own per-command work) between the scans
+waiting together through a :class:`Coalescer`.
 """
 
 from __future__ import annotations
