@@ -26,7 +26,7 @@ import secrets
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 import orjson
 from argon2 import PasswordHasher
@@ -35,6 +35,7 @@ from redis.asyncio import Redis
 
 from wallet import identifiers
 from wallet.clock import Clock
+from wallet.coalesce import Coalescer
 from wallet.crypto import sm3
 from wallet.db import map_storage_errors
 from wallet.errors import Conflict, NotFound, Unauthorized, Unavailable, ValidationFailed
@@ -108,6 +109,7 @@ class Officers:
         self.session_ttl = session_ttl
         self.session_recheck = session_recheck
         self.throttle = SignInThrottle(cache, clock)
+        self._reads: Coalescer[str, Any] = Coalescer(self._read_batch)
 
     async def add(
         self,
@@ -228,13 +230,9 @@ class Officers:
         """
         token_hash = _token_hash(token)
         key = _cache_key(token_hash)
-        cache_up = True
-        try:
-            with map_storage_errors("cache"):
-                raw = await self.cache.get(key)
-        except Unavailable:
-            cache_up, raw = False, None
-        if raw is not None:
+        raw = await self._reads.submit(key)
+        cache_up = not isinstance(raw, Unavailable)
+        if cache_up and raw is not None:
             session = OfficerSession(**orjson.loads(raw))
         else:
             found = await self._from_database(uow, token_hash)
@@ -246,6 +244,20 @@ class Officers:
         if device_id != session.device_id:
             raise Unauthorized("this token belongs to another device")
         return session
+
+    async def _read_batch(self, keys: list[str]) -> list[Any]:
+        """The cached sessions of ``keys`` in one pipeline: the scans waiting together share
+        its round trip and the client's per-command work. Each answer is the cached value,
+        ``None`` on a miss, or the :class:`Unavailable` of a cache that did not answer."""
+        try:
+            with map_storage_errors("cache"):
+                async with self.cache.pipeline(transaction=False) as pipe:
+                    for key in keys:
+                        pipe.get(key)
+                    values: list[Any] = await pipe.execute()
+        except Unavailable as exc:
+            return [exc] * len(keys)
+        return values
 
     async def sign_out(self, uow: UnitOfWork, token: str) -> None:
         """End the session of ``token`` (the database record first, then the cache entry)."""
