@@ -178,6 +178,7 @@ async def rt(runtime: Runtime) -> Runtime:
     await _empty_tables()
     await runtime.cache.flushdb()
     runtime.verifier.forget_trust()  # its keys were just deleted beneath it
+    runtime.publication.forget()  # likewise the status lists it signed with them
     return runtime
 
 

@@ -112,9 +112,9 @@ class Runtime:
     publication: Publication = field(repr=False)
     """The signed trust list and status lists."""
     presenter: Presenter = field(repr=False)
+    """Fresh QR strings and offline credentials."""
     printables: Printables = field(repr=False)
     """Printable credentials (a PDF page with an ``rtel-print`` QR)."""
-    """Fresh QR strings and offline credentials."""
     gateway: WeChatGateway = field(repr=False)
     """The WeChat server API, shared by the holder services."""
     accounts: AccountService = field(repr=False)

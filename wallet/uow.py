@@ -46,7 +46,8 @@ class UnitOfWork:
         """Run one parameterised query (``$1``…) on this transaction's connection.
 
         PostgreSQL only: for the bulk importer's ``= ANY($1)`` lookups, whose
-        thousand keys the query builder would render one by one.
+        thousand keys the query builder would render one by one, and reads of
+        a million rows (the status lists), which it would turn into dicts.
         """
         if not self.is_postgres:
             raise RuntimeError("fetch_rows needs PostgreSQL")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+import time_machine
 import zxingcpp
 from PIL import Image
 
@@ -13,6 +14,7 @@ from tests.holder_helpers import DEVICE, bearer, driver_body, identity_of, issue
 from tests.verification.conftest import add_officer
 from wallet.presentation.render import qr_version
 from wallet.totp import offline_code, verify_offline_code
+from wallet.verification.publication import STATUS_STAMP_TTL
 
 VERIFY = "/verifier/v1/verifications"
 
@@ -153,6 +155,8 @@ async def test_offline_function_agrees_with_the_endpoint_on_credentials(client, 
     caller = await authority(client, rt)
     root = next(k for k in await committing(rt.keys.list_keys)() if k.use == "root")
 
+    looks: list[int] = []
+
     async def both(qr, officer):
         online = await client.post(VERIFY, json={"qr": qr}, headers=officer.headers)
         trust = verify_trust_list(
@@ -161,10 +165,14 @@ async def test_offline_function_agrees_with_the_endpoint_on_credentials(client, 
             rt.sm2,
             rt.clock.timestamp(),
         )
-        status = verify_status_list(
-            (await client.get("/verifier/v1/status-lists/210000")).text, trust, rt.sm2
-        )
-        offline = verify_offline(trust, status, qr, rt.clock.timestamp(), rt.sm2)
+        # The list shows a change once the verifier reads the province's stamp again:
+        # each look is a stamp's lifetime after the one before.
+        looks.append(STATUS_STAMP_TTL + 1)
+        later = rt.clock.timestamp() + sum(looks)
+        with time_machine.travel(later, tick=False):
+            listed = (await client.get("/verifier/v1/status-lists/210000")).text
+        status = verify_status_list(listed, trust, rt.sm2)
+        offline = verify_offline(trust, status, qr, later, rt.sm2)
         return online.json()["verdict"], offline.verdict.value
 
     def shown():

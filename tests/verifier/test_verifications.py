@@ -16,8 +16,10 @@ from wallet.keys.repository import KeyRepository
 from wallet.licences.models import Licence
 from wallet.licences.repository import LicenceRepository
 from wallet.presentation.render import qr_version, render_png
+from wallet.uow import read_only
 from wallet.verification.models import VerificationRecord
 from wallet.verification.offline import verify_offline
+from wallet.verification.publication import STATUS_STAMP_TTL, Publication
 from wallet.verification.repository import VerificationRepository
 from wallet.verification.status_list import verify_status_list
 from wallet.verification.verdict import CLOCK_SKEW
@@ -233,12 +235,11 @@ async def test_offline_credential_with_status_list(scene, rt):
     assert result.verdict.value == "valid"
     assert set(result.unchecked) == {"totp", "replay", "version", "claims"}
     await scene.status("suspend")
-    lst_token = (await scene.caller.http.get("/verifier/v1/status-lists/210000")).text
-    status_list = verify_status_list(lst_token, trust, rt.sm2)
-    assert (
-        verify_offline(trust, status_list, qr, rt.clock.timestamp(), rt.sm2).verdict.value
-        == "suspended"
-    )
+    later = rt.clock.timestamp() + STATUS_STAMP_TTL + 1  # when the list shows the change
+    with time_machine.travel(later, tick=False):
+        lst_token = (await scene.caller.http.get("/verifier/v1/status-lists/210000")).text
+        status_list = verify_status_list(lst_token, trust, rt.sm2)
+        assert verify_offline(trust, status_list, qr, later, rt.sm2).verdict.value == "suspended"
 
 
 async def test_online_qr_offline_without_status_is_not_valid(scene):
@@ -367,8 +368,16 @@ async def test_status_list_etag_holds_until_a_status_changes(scene):
     again = await http.get(url, headers={"If-None-Match": tag})
     assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == tag
     assert (await http.get(url)).text == first.text  # built once, the same signed list
+    # Another worker or host signs its own token of the same list: the same ETag.
+    other = Publication(scene.rt.keys, scene.rt.registry.licences, scene.rt.clock, scene.rt.sm2)
+    async with read_only() as uow:
+        theirs = await other.signed_status_list(uow, "210000")
+    assert theirs.etag == tag and theirs.token != first.text
     await scene.status("suspend")
-    changed = await http.get(url, headers={"If-None-Match": tag})
+    # The stamp is read again after STATUS_STAMP_TTL seconds: the change shows then.
+    now = scene.rt.clock.timestamp()
+    with time_machine.travel(now + STATUS_STAMP_TTL + 1, tick=False):
+        changed = await http.get(url, headers={"If-None-Match": tag})
     assert changed.status_code == 200 and changed.headers["etag"] != tag
     trust = await scene.trust()
     listed = verify_status_list(changed.text, trust, scene.rt.sm2)

@@ -60,7 +60,12 @@ class Licence(Model):
     class Meta:
         table = "licence"
         unique_together = (("kind", "number_index"),)
-        indexes = (("issuer_division", "kind", "status"),)
+        indexes = (
+            ("issuer_division", "kind", "status"),
+            # The listings page by ref within one holder (migration 0014).
+            ("holder_enterprise_id", "ref"),
+            ("holder_person_id", "ref"),
+        )
 
 
 class LicenceVersion(Model):
