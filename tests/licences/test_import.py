@@ -605,10 +605,10 @@ async def test_rows_from_any_iterable(keyed, tmp_path):
             source="memory",
             rejects=report,
             batch_size=2,
-            progress=lambda s: seen.append((s.read, gc.get_threshold()[0])),
+            progress=lambda s: seen.append((s.read, gc.get_threshold())),
         )
-    threshold = importer._GC_THRESHOLD
-    assert stats.created == 3 and seen == [(2, threshold), (3, threshold)]
+    thresholds = importer._GC_THRESHOLDS
+    assert stats.created == 3 and seen == [(2, thresholds), (3, thresholds)]
     # The importer collects garbage less often while it runs, and as before afterwards.
     assert (gc.get_threshold(), gc.get_freeze_count()) == collector
 
