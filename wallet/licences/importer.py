@@ -323,7 +323,8 @@ class WorkerPool:
         local: Callable[[Sequence[_T]], list[_R]],
     ) -> list[_R] | None:
         """``remote(job(part))`` over ``workers`` parts of ``items``, results in order;
-        None when there are no workers (or the pool broke): the caller works here."""
+        ``local(items)`` when the pool breaks; None without workers (the caller works
+        here)."""
         if not self.workers or len(items) < 2:
             return None
         if self._pool is None:
@@ -333,12 +334,13 @@ class WorkerPool:
             )
         size = -(-len(items) // min(self.workers, len(items)))
         pool = self._pool
-        futures = [
-            asyncio.wrap_future(pool.submit(remote, job(list(items[i : i + size]))))
-            for i in range(0, len(items), size)
-        ]
         try:
-            parts = await asyncio.gather(*futures)
+            parts = await asyncio.gather(
+                *(
+                    asyncio.wrap_future(pool.submit(remote, job(list(items[i : i + size]))))
+                    for i in range(0, len(items), size)
+                )
+            )
         except BrokenProcessPool:
             log.warning("the import's worker pool broke; working in this process from now on")
             pool.shutdown(wait=False, cancel_futures=True)
