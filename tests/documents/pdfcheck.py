@@ -68,7 +68,7 @@ def page_png(pdf: bytes, name: str, dpi: int = 150) -> Path:
 def pdf_qr(pdf: bytes, name: str) -> str:
     """The text of the one QR on page 1, decoded from its rendering."""
     with Image.open(page_png(pdf, name)) as image:
-        found = zxingcpp.read_barcodes(image.convert("L"))
+        found = zxingcpp.read_barcodes(image.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
     codes = [c.text for c in found if c.format == zxingcpp.BarcodeFormat.QRCode]
     assert len(codes) == 1, f"expected one QR code on the page, found {len(codes)}"
     return codes[0]
