@@ -219,8 +219,23 @@ async def test_csv_import_matches_the_jsonl_content(keyed, tmp_path):
     assert view.face["length_mm"] == 12000 and view.face["tonnage_or_seats"] == "31.5"
 
 
+@pytest.fixture
+def pooled(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Worker processes even for a few rows; the names of the jobs they were given."""
+    submitted: list[str] = []
+
+    class Recorded(importer.ProcessPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):
+            submitted.append(fn.__name__)
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(importer, "POOL_MIN_ITEMS", 2)
+    monkeypatch.setattr(importer, "ProcessPoolExecutor", Recorded)
+    return submitted
+
+
 @pytest.mark.parametrize("workers", [0, 2], ids=["here", "in-workers"])
-async def test_bad_rows_are_reported_masked_and_good_rows_apply(keyed, tmp_path, workers):
+async def test_bad_rows_are_reported_masked_and_good_rows_apply(keyed, tmp_path, workers, pooled):
     """The same report whether the rows are checked here or in worker processes."""
     rt = keyed
     good = bodies(4, seed=2)
@@ -250,6 +265,7 @@ async def test_bad_rows_are_reported_masked_and_good_rows_apply(keyed, tmp_path,
         rt.registry, path, rejects=tmp_path / "r.csv", batch_size=3, workers=workers
     )
     assert (stats.read, stats.created, stats.rejected) == (10, 4, 6)
+    assert set(pooled) == ({"_check_chunk", "_seal_chunk"} if workers else set())
     for body in good:
         await licence_of(rt, body)
     assert await Licence.all().count() == 4
@@ -564,11 +580,11 @@ async def test_batch_and_per_row_paths_write_the_same(keyed, tmp_path):
         assert batch[key] == expected
 
 
-async def test_sealing_in_worker_processes(keyed, tmp_path):
+async def test_sealing_in_worker_processes(keyed, tmp_path, pooled):
     rt = keyed
     rows = bodies(6, seed=12)
     stats = await import_file(rt.registry, write_jsonl(tmp_path / "w.jsonl", rows), workers=2)
-    assert stats.created == 6
+    assert stats.created == 6 and set(pooled) == {"_check_chunk", "_seal_chunk"}
     for body in rows:
         await check_sealed(rt, await licence_of(rt, body), body)
     column = ColumnSealer("v1", b"c" * 16, DOCUMENT_CONTEXT)

@@ -285,6 +285,10 @@ def default_workers() -> int:
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
+POOL_MIN_ITEMS = 64
+"""Fewer rows or documents than this are worked here: two worker processes take about
+a second of CPU to start, the work of 64 rows about 20 ms."""
+
 
 class WorkerPool:
     """Runs the import's CPU work in ``workers`` worker processes, or in this one.
@@ -293,7 +297,7 @@ class WorkerPool:
     indexes) and sealing documents (SM2, and the vault's encryption of each
     document): together most of an import's CPU, spread over the cores while
     this process plans and writes. The pool starts with the first work of
-    two items or more (a rerun whose rows are all known seals nothing) and
+    :data:`POOL_MIN_ITEMS` items or more (a small file never starts it) and
     stops when the ``with`` block ends. Each job carries its keys and items
     and nothing else; the keys never appear in a ``repr`` or a log line. A
     pool that breaks is dropped and the work goes on in this process.
@@ -325,7 +329,7 @@ class WorkerPool:
         """``remote(job(part))`` over ``workers`` parts of ``items``, results in order;
         ``local(items)`` when the pool breaks; None without workers (the caller works
         here)."""
-        if not self.workers or len(items) < 2:
+        if not self.workers or len(items) < POOL_MIN_ITEMS:
             return None
         if self._pool is None:
             # spawn, not fork: this process runs an event loop and database connections.
