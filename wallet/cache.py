@@ -35,6 +35,7 @@ __all__ = [
     "open_cache",
     "ping_cache",
     "preload_scripts",
+    "run_script",
     "run_scripts",
     "tagged",
 ]
@@ -132,6 +133,18 @@ async def preload_scripts(cache: Redis) -> bool:
 
 
 ScriptArg: TypeAlias = bytes | int | str
+
+
+async def run_script(
+    cache: Redis, script: Script, keys: Sequence[str], args: Sequence[ScriptArg]
+) -> Any:
+    """Run one ``script`` call (``EVALSHA``, the script loaded on a NOSCRIPT and the call
+    sent again, as :func:`run_scripts` does); its answer. Cache errors propagate."""
+    try:
+        return await cache.evalsha(script.sha, len(keys), *keys, *args)
+    except NoScriptError:
+        await cache.script_load(script.source)
+        return await cache.evalsha(script.sha, len(keys), *keys, *args)
 
 
 async def run_scripts(

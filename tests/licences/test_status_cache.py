@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
 from tests.factories import authority, version_body
+from wallet.cache import preload_scripts
 from wallet.errors import Unavailable
 from wallet.holders.repository import HolderRepository
 from wallet.licences.models import Licence, StatusChange
@@ -140,6 +141,21 @@ async def test_the_compare_and_set_never_replaces_a_newer_entry(rt):
     # An entry from before sequences existed counts as the oldest.
     await rt.cache.set(cache_key(ref), b'{"s":"valid","v":1,"u":null}')
     assert await write_status(rt.cache, ref, LiveStatus("suspended", 1, None, 0))
+
+
+async def test_the_rule_holds_when_the_cache_lost_its_scripts(rt):
+    """A restarted Redis knows no scripts: each call loads its script and runs once."""
+    ref = "LNOSCRIPT"
+    try:
+        await rt.cache.script_flush()
+        assert await write_status(rt.cache, ref, LiveStatus("suspended", 1, None, 3))
+        await rt.cache.script_flush()
+        assert not await write_status(rt.cache, ref, LiveStatus("valid", 1, None, 2))
+        await rt.cache.script_flush()
+        await mark_pending(rt.cache, {ref: 4})  # the pipelined calls load it too
+        assert await read_cached_status(rt.cache, ref) is None
+    finally:
+        assert await preload_scripts(rt.cache)  # as the server left them at start-up
 
 
 async def test_a_refill_needs_its_lease_or_a_newer_sequence(rt):

@@ -33,10 +33,9 @@ from typing import Final
 
 import orjson
 from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
-from wallet.cache import Script, ScriptArg, run_scripts
+from wallet.cache import Script, ScriptArg, run_script, run_scripts
 from wallet.errors import InvalidTransition, Unavailable
 
 __all__ = [
@@ -211,14 +210,8 @@ return 1
 
 _CAS_SCRIPT: Final = Script(_CAS)
 
-_Arg = ScriptArg
 
-
-def _cas(cache: Redis) -> AsyncScript:
-    return cache.register_script(_CAS)
-
-
-async def _cas_pipelined(cache: Redis, calls: list[tuple[str, list[_Arg]]]) -> None:
+async def _cas_pipelined(cache: Redis, calls: list[tuple[str, list[ScriptArg]]]) -> None:
     """Run :data:`_CAS` for each ``(key, args)`` in one pipeline (one per node on a
     cluster), through :func:`~wallet.cache.run_scripts`. Sending it again after a
     NOSCRIPT is harmless: a pending marker is put again, an entry of the same
@@ -236,7 +229,7 @@ async def mark_pending(cache: Redis, seqs: Mapping[str, int]) -> None:
     """
     if not seqs:
         return
-    calls: list[tuple[str, list[_Arg]]] = [
+    calls: list[tuple[str, list[ScriptArg]]] = [
         (cache_key(ref), [orjson.dumps({"q": seq, "p": 1}), seq, PENDING_TTL, "pending"])
         for ref, seq in seqs.items()
     ]
@@ -254,15 +247,15 @@ async def write_status(cache: Redis, ref: str, live: LiveStatus) -> bool:
 
     Cache errors propagate.
     """
-    args: list[_Arg] = [live.encode(), live.seq, CACHE_TTL, "entry"]
-    return bool(await _cas(cache)(keys=[cache_key(ref)], args=args))
+    args: list[ScriptArg] = [live.encode(), live.seq, CACHE_TTL, "entry"]
+    return bool(await run_script(cache, _CAS_SCRIPT, [cache_key(ref)], args))
 
 
 async def write_statuses(cache: Redis, statuses: Mapping[str, LiveStatus]) -> None:
     """:func:`write_status` for many licences in one pipeline (after a bulk commit)."""
     if not statuses:
         return
-    calls: list[tuple[str, list[_Arg]]] = [
+    calls: list[tuple[str, list[ScriptArg]]] = [
         (cache_key(ref), [live.encode(), live.seq, CACHE_TTL, "entry"])
         for ref, live in statuses.items()
     ]
@@ -278,15 +271,15 @@ async def take_lease(cache: Redis, ref: str) -> str | None:
     """
     lease = secrets.token_hex(8)
     value = orjson.dumps({"l": lease})
-    taken = await _cas(cache)(keys=[cache_key(ref)], args=[value, 0, LEASE_TTL, "lease"])
+    taken = await run_script(cache, _CAS_SCRIPT, [cache_key(ref)], [value, 0, LEASE_TTL, "lease"])
     return lease if taken else None
 
 
 async def refill_status(cache: Redis, ref: str, live: LiveStatus, lease: str | None) -> bool:
     """After a reader read ``live`` from the database: put it unless anything newer may
     have been written since its :func:`take_lease`; True when written."""
-    args: list[_Arg] = [live.encode(), live.seq, CACHE_TTL, "refill", lease or ""]
-    return bool(await _cas(cache)(keys=[cache_key(ref)], args=args))
+    args: list[ScriptArg] = [live.encode(), live.seq, CACHE_TTL, "refill", lease or ""]
+    return bool(await run_script(cache, _CAS_SCRIPT, [cache_key(ref)], args))
 
 
 async def read_cached_status(cache: Redis, ref: str) -> LiveStatus | None:

@@ -38,6 +38,7 @@ from typing import Final, Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from wallet.cache import Script, run_script
 from wallet.clock import Clock
 from wallet.errors import RateLimited, Unavailable
 
@@ -99,7 +100,8 @@ class _Store(Protocol):
 
 
 # Take a gate unless it is held: KEYS[1] = gate; ARGV = now, until, seconds to keep the key.
-_TAKE_GATE: Final = """
+_TAKE_GATE: Final = Script(
+    """
 local held = tonumber(redis.call('GET', KEYS[1]) or '0')
 if held > tonumber(ARGV[1]) then
     return 0
@@ -107,6 +109,7 @@ end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
 return 1
 """
+)
 
 
 class _CacheStore:
@@ -114,7 +117,6 @@ class _CacheStore:
 
     def __init__(self, cache: Redis) -> None:
         self.cache = cache
-        self._take_gate = cache.register_script(_TAKE_GATE)
 
     async def gates(self, keys: list[str], now: int) -> list[int]:
         # GETs in a pipeline, not MGET: the scopes' keys lie in different slots
@@ -141,7 +143,7 @@ class _CacheStore:
         # The stored time decides when the gate opens; the key's own expiry only
         # tidies up, so it is kept a while past it (a gate read after its time says 0).
         keep = until - now + _GATE_SLACK
-        return bool(await self._take_gate(keys=[key], args=[now, until, keep]))
+        return bool(await run_script(self.cache, _TAKE_GATE, [key], [now, until, keep]))
 
     async def success(self, clear: list[str], uncount: str) -> None:
         async with self.cache.pipeline(transaction=False) as pipe:
