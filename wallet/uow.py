@@ -13,17 +13,28 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
-from tortoise import connections
+from tortoise import Model, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from wallet.db import map_storage_errors
 
-__all__ = ["UnitOfWork", "read_only", "unit_of_work"]
+__all__ = ["NewRow", "UnitOfWork", "read_only", "unit_of_work"]
 
 log = logging.getLogger(__name__)
+
+
+class NewRow(Protocol):
+    """A new record as plain values: its columns, the values in their order (as COPY
+    takes them), and the same as model keyword arguments."""
+
+    COLUMNS: ClassVar[tuple[str, ...]]
+
+    def copy_values(self) -> tuple[Any, ...]: ...
+
+    def fields(self) -> dict[str, Any]: ...
 
 
 class UnitOfWork:
@@ -53,6 +64,17 @@ class UnitOfWork:
             raise RuntimeError("fetch_rows needs PostgreSQL")
         async with self.conn.acquire_connection() as connection:
             return list(await connection.fetch(sql, *args))
+
+    async def add_rows(self, model: type[Model], rows: Sequence[NewRow]) -> None:
+        """Insert new records of ``model`` given as plain rows, in bulk: COPY on
+        PostgreSQL (on this transaction's connection), the ORM's bulk insert on SQLite."""
+        if not rows:
+            return
+        if self.is_postgres:
+            columns = rows[0].COLUMNS
+            await self.copy_records(model._meta.db_table, columns, [r.copy_values() for r in rows])
+        else:
+            await model.bulk_create([model(**r.fields()) for r in rows], using_db=self.conn)
 
     async def copy_records(
         self, table: str, columns: Sequence[str], records: Iterable[Sequence[Any]]

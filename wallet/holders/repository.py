@@ -9,25 +9,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import TypeVar
 
 from wallet.holders.models import Enterprise, Person, Vehicle
 from wallet.uow import UnitOfWork
 
-__all__ = ["HolderRecord", "HolderRepository", "NewRow", "legal_rep_of"]
+__all__ = ["HolderRecord", "HolderRepository", "legal_rep_of"]
 
 HolderRecord = TypeVar("HolderRecord", Person, Enterprise, Vehicle)
-
-
-class NewRow(Protocol):
-    """A new row as plain values: its table, its columns and the values in their order."""
-
-    TABLE: ClassVar[str]
-    COLUMNS: ClassVar[tuple[str, ...]]
-
-    def values(self) -> tuple[Any, ...]: ...
-
-    def fields(self) -> dict[str, Any]: ...
 
 
 def legal_rep_of(enterprise: Enterprise) -> uuid.UUID | None:
@@ -119,19 +108,6 @@ class HolderRepository:
     async def save_record(self, uow: UnitOfWork, record: HolderRecord, *, new: bool) -> None:
         """Insert a ``new`` person, enterprise or vehicle, or update a stored one."""
         await record.save(using_db=uow.conn, force_create=new)
-
-    async def add_rows(
-        self, uow: UnitOfWork, model: type[HolderRecord], rows: Sequence[NewRow]
-    ) -> None:
-        """Insert new records of ``model`` given as plain rows, in bulk (COPY on PostgreSQL)."""
-        if not rows:
-            return
-        if uow.is_postgres:
-            await uow.copy_records(
-                model._meta.db_table, rows[0].COLUMNS, [r.values() for r in rows]
-            )
-        else:
-            await model.bulk_create([model(**r.fields()) for r in rows], using_db=uow.conn)
 
     async def update_records(
         self, uow: UnitOfWork, records: Sequence[HolderRecord], fields: Sequence[str]

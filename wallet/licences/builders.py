@@ -115,10 +115,10 @@ class HolderRef:
 
 
 class _Columns:
-    """A new row of one table: ``COLUMNS`` in table order, read by :meth:`values`."""
+    """A new row of one table (a :class:`wallet.uow.NewRow`): ``COLUMNS`` in table
+    order, read by :meth:`values`."""
 
     __slots__ = ()
-    TABLE: ClassVar[str]
     COLUMNS: ClassVar[tuple[str, ...]]
     _GET: ClassVar[attrgetter[Any]]
 
@@ -126,21 +126,24 @@ class _Columns:
         """The row's values in ``COLUMNS`` order."""
         return self._GET(self)  # type: ignore[no-any-return]
 
+    def copy_values(self) -> tuple[Any, ...]:
+        """:meth:`values` as PostgreSQL's COPY takes them."""
+        return self.values()
+
     def fields(self) -> dict[str, Any]:
         """The row as model keyword arguments."""
         return dict(zip(self.COLUMNS, self.values(), strict=True))
 
 
-def _columns(table: str, *names: str) -> Any:
+def _columns(*names: str) -> Any:
     def decorate(cls: Any) -> Any:
-        cls.TABLE, cls.COLUMNS, cls._GET = table, names, attrgetter(*names)
+        cls.COLUMNS, cls._GET = names, attrgetter(*names)
         return cls
 
     return decorate
 
 
 @_columns(
-    "person",
     "id",
     "id_number_index",
     "id_number_sealed",
@@ -162,9 +165,7 @@ class PersonRow(_Columns):
     updated_at: datetime
 
 
-@_columns(
-    "enterprise", "id", "uscc", "name", "division", "legal_rep_id", "created_at", "updated_at"
-)
+@_columns("id", "uscc", "name", "division", "legal_rep_id", "created_at", "updated_at")
 @dataclass(slots=True)
 class EnterpriseRow(_Columns):
     """A new operator."""
@@ -178,9 +179,7 @@ class EnterpriseRow(_Columns):
     legal_rep_id: uuid.UUID | None = None
 
 
-@_columns(
-    "vehicle", "id", "plate_number", "plate_colour", "enterprise_id", "created_at", "updated_at"
-)
+@_columns("id", "plate_number", "plate_colour", "enterprise_id", "created_at", "updated_at")
 @dataclass(slots=True)
 class VehicleRow(_Columns):
     """A new vehicle of an operator."""
@@ -194,7 +193,6 @@ class VehicleRow(_Columns):
 
 
 @_columns(
-    "licence",
     "id",
     "ref",
     "kind",
@@ -245,7 +243,6 @@ class LicenceRow(_Columns):
 
 
 @_columns(
-    "licence_version",
     "id",
     "licence_id",
     "version",
@@ -284,7 +281,6 @@ class VersionRow(_Columns):
 
 
 @_columns(
-    "outbox_event",
     "topic",
     "licence_ref",
     "payload",
@@ -310,6 +306,12 @@ class EventRow(_Columns):
     last_error: str = ""
     batch_id: uuid.UUID | None = None
     failure_reason: str = ""
+
+    def copy_values(self) -> tuple[Any, ...]:
+        """:meth:`values` with the payload as the text COPY takes for ``jsonb``."""
+        at = self.COLUMNS.index("payload")
+        values = self.values()
+        return (*values[:at], orjson.dumps(values[at]).decode(), *values[at + 1 :])
 
 
 AnyLicence = Licence | LicenceRow

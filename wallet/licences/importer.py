@@ -83,7 +83,7 @@ from wallet.licences.builders import (
     version_document,
     version_validity,
 )
-from wallet.licences.models import Licence
+from wallet.licences.models import Licence, LicenceVersion, OutboxEvent
 from wallet.licences.schemas import VersionIn
 from wallet.licences.seal import seal_document
 from wallet.licences.service import Registry, prepare_version
@@ -759,16 +759,16 @@ class _Importer:
             # their new status_seq); with the cache down the batch, then each row, is refused.
             changed = plan.dirty.get(Licence, {}).values()
             await mark_pending(registry.cache, {lic.ref: lic.status_seq for lic in changed})
-            await holders.add_rows(uow, Person, plan.new_persons)
-            await holders.add_rows(uow, Enterprise, plan.new_enterprises)
-            await holders.add_rows(uow, Vehicle, plan.new_vehicles)
+            await uow.add_rows(Person, plan.new_persons)
+            await uow.add_rows(Enterprise, plan.new_enterprises)
+            await uow.add_rows(Vehicle, plan.new_vehicles)
             for model, fields in (
                 (Person, ("name_sealed", "name_index", "updated_at")),
                 (Enterprise, ("name", "updated_at")),
                 (Vehicle, ("enterprise_id", "updated_at")),
             ):
                 await holders.update_records(uow, list(plan.dirty.get(model, {}).values()), fields)
-            await licences.add_licence_rows(uow, plan.new_licences)
+            await uow.add_rows(Licence, plan.new_licences)
             await licences.update_many(
                 uow, list(plan.dirty.get(Licence, {}).values()), _LICENCE_FIELDS
             )
@@ -795,8 +795,8 @@ class _Importer:
                 sealing.cancel()
             elif not sealing.cancelled():
                 sealing.exception()  # retrieved: the error (if any) is already on its way up
-        await licences.add_version_rows(uow, rows)
-        await licences.add_event_rows(uow, plan.events)
+        await uow.add_rows(LicenceVersion, rows)
+        await uow.add_rows(OutboxEvent, plan.events)
         for kid, until in plan.horizons.items():
             await registry.keys.note_signed(uow, kid, until)
         await audit(

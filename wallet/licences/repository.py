@@ -12,11 +12,9 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 from typing import Any
 
-import orjson
 from tortoise.functions import Count, Sum
 
 from wallet.identifiers import province_division
-from wallet.licences.builders import EventRow, LicenceRow, VersionRow
 from wallet.licences.models import (
     Licence,
     LicenceVersion,
@@ -200,43 +198,6 @@ class LicenceRepository:
         """Write ``fields`` of stored licences in bulk."""
         if licences:
             await Licence.bulk_update(licences, list(fields), using_db=uow.conn)
-
-    async def add_licence_rows(self, uow: UnitOfWork, rows: Sequence[LicenceRow]) -> None:
-        """Insert new licences given as plain rows, in bulk (COPY on PostgreSQL)."""
-        if not rows:
-            return
-        if uow.is_postgres:
-            await uow.copy_records(LicenceRow.TABLE, LicenceRow.COLUMNS, [r.values() for r in rows])
-        else:
-            await Licence.bulk_create([Licence(**r.fields()) for r in rows], using_db=uow.conn)
-
-    async def add_version_rows(self, uow: UnitOfWork, rows: Sequence[VersionRow]) -> None:
-        """Insert new versions given as plain rows, in bulk (COPY on PostgreSQL)."""
-        if not rows:
-            return
-        if uow.is_postgres:
-            await uow.copy_records(VersionRow.TABLE, VersionRow.COLUMNS, [r.values() for r in rows])
-        else:
-            await LicenceVersion.bulk_create(
-                [LicenceVersion(**r.fields()) for r in rows], using_db=uow.conn
-            )
-
-    async def add_event_rows(self, uow: UnitOfWork, rows: Sequence[EventRow]) -> None:
-        """Insert new outbox events given as plain rows, in bulk (COPY on PostgreSQL)."""
-        if not rows:
-            return
-        if uow.is_postgres:
-            at = EventRow.COLUMNS.index("payload")
-            records = []
-            for row in rows:
-                values = list(row.values())
-                values[at] = orjson.dumps(values[at]).decode()  # jsonb takes its text form
-                records.append(values)
-            await uow.copy_records(EventRow.TABLE, EventRow.COLUMNS, records)
-        else:
-            await OutboxEvent.bulk_create(
-                [OutboxEvent(**r.fields()) for r in rows], using_db=uow.conn
-            )
 
     # -- what the holder side reads -------------------------------------------------
 
