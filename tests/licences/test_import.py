@@ -57,6 +57,19 @@ def bodies(n: int, seed: int = 0) -> list[dict[str, Any]]:
     return out
 
 
+def second_versions(firsts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Version 2 of each body: a change that renames the holder."""
+    later = []
+    for body in firsts:
+        nxt = copy.deepcopy(body) | {"version": 2, "change_type": "change"}
+        if "name" in nxt["face"]:
+            nxt["face"]["name"] = "李更名"
+        if "operator_name" in nxt["face"]:
+            nxt["face"]["operator_name"] = "示例更名运输有限公司"
+        later.append(nxt)
+    return later
+
+
 def write_jsonl(path: Path, rows: list[Any]) -> Path:
     with path.open("wb") as f:
         for row in rows:
@@ -433,14 +446,7 @@ async def test_later_file_supersedes_and_moves_holders(keyed, tmp_path):
     rt = keyed
     first = bodies(5, seed=9)
     await import_file(rt.registry, write_jsonl(tmp_path / "a.jsonl", first))
-    later = []
-    for body in first:
-        nxt = copy.deepcopy(body) | {"version": 2, "change_type": "change"}
-        if "name" in nxt["face"]:
-            nxt["face"]["name"] = "李更名"
-        if "operator_name" in nxt["face"]:
-            nxt["face"]["operator_name"] = "示例更名运输有限公司"
-        later.append(nxt)
+    later = second_versions(first)
     vehicle = next(b for b in later if b["kind"] == "transport_cert")
     new_owner = version_body("business_permit", seed=99)["face"]["uscc"]
     vehicle["holder"] = {"uscc": new_owner}
@@ -757,14 +763,7 @@ async def test_bulk_writes_store_what_the_model_path_stores(keyed, tmp_path):
     first[0]["reason"] = "首次发证"
     first[0]["serial"] = "2024000000000123"
     first[0]["issued_at"] = "2024-03-01T08:00:00+08:00"
-    later = []
-    for body in first[:10]:
-        nxt = copy.deepcopy(body) | {"version": 2, "change_type": "change"}
-        if "name" in nxt["face"]:
-            nxt["face"]["name"] = "李更名"
-        if "operator_name" in nxt["face"]:
-            nxt["face"]["operator_name"] = "示例更名运输有限公司"
-        later.append(nxt)
+    later = second_versions(first[:10])
     vehicle = next(b for b in later if b["kind"] == "transport_cert")
     vehicle["holder"] = {"uscc": version_body("business_permit", seed=98)["face"]["uscc"]}
 
