@@ -113,8 +113,9 @@ async def status_list(request: Request) -> Response:
     async with read_only() as uow:
         signed = await runtime.publication.signed_status_list(uow, request.path_params["division"])
     headers = {"ETag": signed.etag, "Cache-Control": "public, max-age=60"}
-    asked = request.headers.get("if-none-match", "")
-    if signed.etag in (tag.strip().removeprefix("W/") for tag in asked.split(",")):
+    asked = [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]
+    # RFC 9110 13.1.2: weak comparison, and "*" matches any current list.
+    if asked == ["*"] or signed.etag in (tag.removeprefix("W/") for tag in asked):
         return Response(status_code=304, headers=headers)
     return Response(signed.token, media_type="application/jose", headers=headers)
 
@@ -232,9 +233,9 @@ def operations() -> list[Operation]:
             "/verifier/v1/status-lists/{division}",
             status_list,
             "A province's status list (4 bits per licence, zlib), signed by its seal key",
-            "Answers with an `ETag` that stays the same while no status of the province "
-            "changes (up to an hour); send it back in `If-None-Match` for a 304 without a "
-            "body. Built once per change, however many ask.",
+            "Answers with an `ETag` that names the list's content (the same from every "
+            "verifier process; new when a status changes, at the latest 10 s after, and "
+            "every hour); send it back in `If-None-Match` for a 304 without a body.",
             tags=tags,
             cache_control=None,  # a public document
             conditional=True,

@@ -370,6 +370,12 @@ async def test_status_list_etag_holds_until_a_status_changes(scene):
     again = await http.get(url, headers={"If-None-Match": tag})
     assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == tag
     assert (await http.get(url)).text == first.text  # built once, the same signed list
+    # Weak, listed or padded, the current tag matches; anything else gets the whole list.
+    for asked in (f"W/{tag}", f'"old", {tag}', f"  {tag}  ", "*"):
+        assert (await http.get(url, headers={"If-None-Match": asked})).status_code == 304
+    for asked in (tag[:-2] + '"', '"' * 300, ",,,", tag.strip('"'), "W/", "*, *"):
+        answer = await http.get(url, headers={"If-None-Match": asked})
+        assert answer.status_code == 200 and answer.text == first.text, asked
     # Another worker or host signs its own token of the same list: the same ETag.
     other = Publication(scene.rt.keys, scene.rt.registry.licences, scene.rt.clock, scene.rt.sm2)
     async with read_only() as uow:
