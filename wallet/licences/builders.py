@@ -25,7 +25,7 @@ from wallet import identifiers
 from wallet.errors import Conflict
 from wallet.holders.models import Enterprise, Person, Vehicle
 from wallet.licences.catalogue import LicenceKind
-from wallet.licences.models import Licence, LicenceVersion, OutboxEvent, StatusChange
+from wallet.licences.models import Licence, OutboxEvent, StatusChange
 from wallet.licences.schemas import VersionIn
 from wallet.licences.seal import canonical_document
 from wallet.licences.status import TERMINAL, LiveStatus, RegistryStatus
@@ -487,37 +487,6 @@ class RecordBuilder:
             seal_kid,
             now,
         )
-
-    def new_version(
-        self,
-        licence: Licence,
-        item: PreparedVersion,
-        identifier: str,
-        document: bytes,
-        seal: str,
-        seal_kid: str,
-        *,
-        issued_at: datetime,
-        valid_from: date | None,
-        valid_until: date | None,
-        actor: str,
-        now: datetime,
-    ) -> LicenceVersion:
-        """An unsaved version row: the document sealed by the vault, with its SM2 seal."""
-        row = self.version_row(
-            licence,
-            item,
-            identifier,
-            document,
-            seal,
-            seal_kid,
-            issued_at=issued_at,
-            valid_from=valid_from,
-            valid_until=valid_until,
-            actor=actor,
-            now=now,
-        )
-        return LicenceVersion(**row.fields())
 
 
 def holder_ref(item: PreparedVersion) -> HolderRef:

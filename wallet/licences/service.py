@@ -209,7 +209,7 @@ class Registry:
         document = version_document(
             item, holder.ref, identifier, issued_at, valid_from, valid_until
         )
-        version = self.builder.new_version(
+        row = self.builder.version_row(
             licence,
             item,
             identifier,
@@ -222,6 +222,7 @@ class Registry:
             actor=actor,
             now=now,
         )
+        version = LicenceVersion(**row.fields())
         try:
             await self.licences.save(uow, licence)
             await self.licences.add_version(uow, version)
