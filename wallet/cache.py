@@ -31,6 +31,7 @@ __all__ = [
     "CLUSTER_SCHEMES",
     "Cache",
     "Script",
+    "get_many",
     "is_cluster",
     "open_cache",
     "ping_cache",
@@ -103,6 +104,17 @@ async def ping_cache(cache: Redis) -> None:
         await cache.ping()
     except (RedisError, OSError) as exc:
         raise Unavailable(f"cache: {type(exc).__name__}") from exc
+
+
+async def get_many(cache: Redis, keys: Sequence[str]) -> list[Any]:
+    """The values of ``keys`` (None where absent), GETs in one pipeline rather than an
+    MGET: on a Redis Cluster the keys may lie in different slots (one round trip either
+    way; one per node at once there). Cache errors propagate."""
+    async with cache.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.get(key)
+        values: list[Any] = await pipe.execute()
+    return values
 
 
 class Script:

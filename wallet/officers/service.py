@@ -34,6 +34,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from redis.asyncio import Redis
 
 from wallet import identifiers
+from wallet.cache import get_many
 from wallet.clock import Clock
 from wallet.coalesce import Coalescer
 from wallet.crypto import sm3
@@ -251,13 +252,9 @@ class Officers:
         ``None`` on a miss, or the :class:`Unavailable` of a cache that did not answer."""
         try:
             with map_storage_errors("cache"):
-                async with self.cache.pipeline(transaction=False) as pipe:
-                    for key in keys:
-                        pipe.get(key)
-                    values: list[Any] = await pipe.execute()
+                return await get_many(self.cache, keys)
         except Unavailable as exc:
             return [exc] * len(keys)
-        return values
 
     async def sign_out(self, uow: UnitOfWork, token: str) -> None:
         """End the session of ``token`` (the database record first, then the cache entry)."""

@@ -38,7 +38,7 @@ from typing import Final, Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from wallet.cache import Script, run_script
+from wallet.cache import Script, get_many, run_script
 from wallet.clock import Clock
 from wallet.errors import RateLimited, Unavailable
 
@@ -119,12 +119,7 @@ class _CacheStore:
         self.cache = cache
 
     async def gates(self, keys: list[str], now: int) -> list[int]:
-        # GETs in a pipeline, not MGET: the scopes' keys lie in different slots
-        # of a Redis Cluster (one round trip either way; one per node at once there).
-        async with self.cache.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.get(key)
-            answers = await pipe.execute()
+        answers = await get_many(self.cache, keys)  # the scopes' keys lie in several slots
         return [max(int(raw) - now, 0) if raw is not None else 0 for raw in answers]
 
     async def count(self, key: str, now: int) -> int:
