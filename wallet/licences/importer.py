@@ -357,10 +357,9 @@ class WorkerPool:
         self, builder: RecordBuilder, today: date, rows: Sequence[SourceRow]
     ) -> list[_Check] | None:
         """Each row checked (:func:`_check_all`) in the workers; None without workers."""
-        keys = builder.vault.keys_for_worker()
         return await self._map(
             rows,
-            lambda part: _CheckJob(keys, today, part),
+            lambda part: _CheckJob(builder.vault.keys_for_worker(), today, part),
             _check_chunk,
             lambda items: _check_all(builder, today, items),
         )
